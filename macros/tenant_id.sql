@@ -1,0 +1,19 @@
+{#
+    The tenant a build is for. Each tenant has its own target named after it, so the
+    target name is the tenant id; the optional `tenant_id` var exists for targets named
+    otherwise (e.g. a scale-out target). The id is validated here as everywhere else.
+#}
+{% macro tenant_id() -%}
+    {%- set tenant = var('tenant_id', target.name) -%}
+    {%- if not modules.re.fullmatch('[a-z][a-z0-9_]{0,39}', tenant) -%}
+        {{ exceptions.raise_compiler_error(
+            "invalid tenant id '" ~ tenant ~ "': use 1-40 lowercase letters, digits or "
+            ~ "underscores, starting with a letter"
+        ) }}
+    {%- endif -%}
+    {{- return(tenant) -}}
+{%- endmacro %}
+
+{% macro tenant_id_literal() -%}
+    cast('{{ tenant_id() }}' as varchar)
+{%- endmacro %}

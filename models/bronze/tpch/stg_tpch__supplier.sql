@@ -1,0 +1,23 @@
+with source as (
+
+    select * from {{ source('tpch', 'supplier') }}
+
+),
+
+renamed as (
+
+    select
+        cast(s_suppkey as bigint) as supplier_id,
+        cast(s_name as varchar) as supplier_name,
+        cast(s_address as varchar) as supplier_address,
+        cast(s_nationkey as integer) as nation_id,
+        cast(s_phone as varchar) as phone_number,
+        cast(s_acctbal as decimal(15, 2)) as account_balance,
+        cast(s_comment as varchar) as supplier_comment,
+        cast(filename as varchar) as _source_file,
+        {{ dbt.current_timestamp() }} as _loaded_at
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""duckhouse: a dbt-centric, multi-tenant analytics lakehouse."""

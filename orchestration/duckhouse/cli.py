@@ -1,0 +1,150 @@
+"""duckhouse command line: land sources and build tenants.
+
+    duckhouse profiles            render profiles/profiles.yml from tenants.yml
+    duckhouse land [TENANT...]    land every source of the tenants (default: all)
+    duckhouse build [TENANT...]   land, then `dbt build --target <tenant>` for each
+    duckhouse demo                build every registered tenant and say where to look
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import duckdb
+
+from duckhouse.dbt import DbtError, run_dbt
+from duckhouse.landing.tpch import land_tpch
+from duckhouse.paths import PROJECT_DIR, profiles_dir, registry_path, warehouse_path
+from duckhouse.profiles import render_profiles, write_profiles
+from duckhouse.tenants import RegistryError, Tenant, get_tenant, load_registry
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+PUBLIC_VIEWS = (
+    "finance.revenue_monthly",
+    "marketing.segment_performance",
+    "marketing.customer_value",
+    "marketing.top_brands",
+    "marketing.delivery_performance",
+)
+
+
+def _select(ids: Sequence[str]) -> list[Tenant]:
+    tenants = load_registry(registry_path())
+    if not ids:
+        return tenants
+    return [get_tenant(tenants, tenant_id) for tenant_id in ids]
+
+
+def _ensure_profiles(tenants: list[Tenant]) -> None:
+    """Keep profiles.yml in step with the registry (it is generated, never hand-edited)."""
+    path = profiles_dir() / "profiles.yml"
+    rendered = render_profiles(tenants)
+    if not path.is_file() or path.read_text() != rendered:
+        write_profiles(tenants, profiles_dir())
+        print(f"rendered {path} from {registry_path()}")
+
+
+def _land(tenant: Tenant, force: bool) -> None:
+    result = land_tpch(tenant, force=force)
+    if result.skipped:
+        print(f"[{tenant.id}] tpch: landing at sf={tenant.tpch.scale_factor} is current, kept")
+    else:
+        rows = sum(result.row_counts.values())
+        print(
+            f"[{tenant.id}] tpch: landed {rows:,} rows at sf={tenant.tpch.scale_factor} "
+            f"in {result.seconds:.1f}s -> {result.path}"
+        )
+
+
+def _view_counts(tenant_id: str) -> dict[str, int]:
+    with duckdb.connect(str(warehouse_path(tenant_id)), read_only=True) as connection:
+        return {
+            view: int(connection.execute(f"select count(*) from {view}").fetchone()[0])
+            for view in PUBLIC_VIEWS
+        }
+
+
+def cmd_profiles(_: argparse.Namespace) -> int:
+    path = write_profiles(load_registry(registry_path()), profiles_dir())
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_land(args: argparse.Namespace) -> int:
+    for tenant in _select(args.tenants):
+        _land(tenant, args.force)
+    return EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    tenants = _select(args.tenants)
+    _ensure_profiles(load_registry(registry_path()))
+    for tenant in tenants:
+        started = time.perf_counter()
+        _land(tenant, args.force_land)
+        run_dbt(tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []))
+        print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    cmd_build(argparse.Namespace(tenants=[], force_land=False, full_refresh=False))
+    tenants = load_registry(registry_path())
+    print(f"\nduckhouse demo: {len(tenants)} tenants built in {time.perf_counter() - started:.0f}s")
+    for tenant in tenants:
+        print(f"\n  {tenant.id} ({tenant.display_name}) -> {warehouse_path(tenant.id)}")
+        for view, count in _view_counts(tenant.id).items():
+            print(f"    {view:<34} {count:>8,} rows")
+    print(
+        "\nWhere to look:\n"
+        f"  query a warehouse   duckdb -readonly {warehouse_path(tenants[0].id)}\n"
+        "  (e.g.  select * from finance.revenue_monthly limit 10;)\n"
+        "  docs site           make docs TENANT=<tenant>   (http://127.0.0.1:8080)\n"
+        f"  dbt, by hand        cd {PROJECT_DIR} && .venv/bin/dbt build --target <tenant>"
+    )
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="duckhouse", description=__doc__.split("\n")[0])
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    verbs.add_parser("profiles", help="render profiles/profiles.yml from tenants.yml")
+
+    land = verbs.add_parser("land", help="land every source of the given tenants")
+    land.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+    land.add_argument("--force", action="store_true", help="land again even if current")
+
+    build = verbs.add_parser("build", help="land, then dbt build, per tenant")
+    build.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+    build.add_argument("--force-land", action="store_true", help="land again even if current")
+    build.add_argument("--full-refresh", action="store_true", help="pass --full-refresh to dbt")
+
+    verbs.add_parser("demo", help="build every registered tenant, then say where to look")
+    return parser
+
+
+_COMMANDS = {"profiles": cmd_profiles, "land": cmd_land, "build": cmd_build, "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.verb](args)
+    except RegistryError as exc:
+        print(f"duckhouse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DbtError as exc:
+        print(f"duckhouse: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Where things live. Every per-tenant path is derived from a validated tenant id."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from duckhouse.tenants import validate_tenant_id
+
+PROJECT_DIR: Path = Path(__file__).resolve().parents[2]
+"""The dbt project root (the folder that holds dbt_project.yml)."""
+
+DATA_DIR_ENV = "DUCKHOUSE_DATA_DIR"
+REGISTRY_ENV = "DUCKHOUSE_REGISTRY"
+PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
+
+
+def data_dir() -> Path:
+    """Root of all tenants' landing zones and warehouses (`data/` unless overridden)."""
+    return Path(os.environ.get(DATA_DIR_ENV, PROJECT_DIR / "data")).resolve()
+
+
+def registry_path() -> Path:
+    return Path(os.environ.get(REGISTRY_ENV, PROJECT_DIR / "tenants.yml")).resolve()
+
+
+def profiles_dir() -> Path:
+    return Path(os.environ.get(PROFILES_DIR_ENV, PROJECT_DIR / "profiles")).resolve()
+
+
+def tenant_dir(tenant_id: str) -> Path:
+    return data_dir() / validate_tenant_id(tenant_id)
+
+
+def landing_dir(tenant_id: str) -> Path:
+    return tenant_dir(tenant_id) / "landing"
+
+
+def warehouse_path(tenant_id: str) -> Path:
+    return tenant_dir(tenant_id) / f"{validate_tenant_id(tenant_id)}.duckdb"

@@ -1,0 +1,125 @@
+"""The tenant registry (tenants.yml): load, validate, look up.
+
+The registry is the single source of truth for tenants. Anything that is wrong in it
+fails loudly with the tenant and the field named, before any data is touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+TENANT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+TPCH_MODES = ("generated",)
+# Scale factors for which DuckDB ships the official TPC-H answers are 0.01, 0.1 and 1;
+# any positive value works for building.
+MAX_SCALE_FACTOR = 100.0
+
+
+class RegistryError(ValueError):
+    """The tenant registry, or a tenant id given to duckhouse, is invalid."""
+
+
+def validate_tenant_id(tenant_id: object) -> str:
+    """Return `tenant_id` if it is a plain identifier, raise RegistryError otherwise."""
+    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise RegistryError(
+            f"invalid tenant id {tenant_id!r}: use 1-40 lowercase letters, digits or "
+            "underscores, starting with a letter"
+        )
+    return tenant_id
+
+
+@dataclass(frozen=True)
+class TpchSource:
+    mode: str
+    scale_factor: float
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    display_name: str
+    tpch: TpchSource
+    schedule: Schedule
+
+
+def _require(mapping: object, key: str, where: str) -> object:
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise RegistryError(f"{where}: missing required field '{key}'")
+    return mapping[key]
+
+
+def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
+    where = f"{registry}: tenant #{index + 1}"
+    tenant_id = validate_tenant_id(_require(raw, "id", where)) if isinstance(raw, dict) else None
+    if tenant_id is None:
+        raise RegistryError(f"{where}: expected a mapping with an 'id'")
+    where = f"{registry}: tenant '{tenant_id}'"
+    display_name = str(_require(raw, "display_name", where))
+    sources = _require(raw, "sources", where)
+    tpch_raw = _require(sources, "tpch", f"{where} sources")
+    mode = _require(tpch_raw, "mode", f"{where} sources.tpch")
+    if mode not in TPCH_MODES:
+        raise RegistryError(f"{where}: sources.tpch.mode must be one of {TPCH_MODES}, got {mode!r}")
+    scale_factor = _require(tpch_raw, "scale_factor", f"{where} sources.tpch")
+    if (
+        isinstance(scale_factor, bool)
+        or not isinstance(scale_factor, int | float)
+        or not 0 < scale_factor <= MAX_SCALE_FACTOR
+    ):
+        raise RegistryError(
+            f"{where}: sources.tpch.scale_factor must be a number in (0, {MAX_SCALE_FACTOR}], "
+            f"got {scale_factor!r}"
+        )
+    schedule_raw = _require(raw, "schedule", where)
+    schedule = Schedule(
+        cron=str(_require(schedule_raw, "cron", f"{where} schedule")),
+        timezone=str(_require(schedule_raw, "timezone", f"{where} schedule")),
+    )
+    if len(schedule.cron.split()) != 5:
+        raise RegistryError(f"{where}: schedule.cron must have five fields, got {schedule.cron!r}")
+    return Tenant(
+        id=tenant_id,
+        display_name=display_name,
+        tpch=TpchSource(mode=str(mode), scale_factor=float(scale_factor)),
+        schedule=schedule,
+    )
+
+
+def load_registry(path: Path) -> list[Tenant]:
+    """Load and validate every tenant in the registry file at `path`."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise RegistryError(f"tenant registry not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+    raw_tenants = _require(document, "tenants", str(path))
+    if not isinstance(raw_tenants, list):
+        raise RegistryError(f"{path}: 'tenants' must be a list")
+    tenants = [_parse_tenant(raw, i, path) for i, raw in enumerate(raw_tenants)]
+    seen: set[str] = set()
+    for tenant in tenants:
+        if tenant.id in seen:
+            raise RegistryError(f"{path}: tenant '{tenant.id}' is declared twice")
+        seen.add(tenant.id)
+    return tenants
+
+
+def get_tenant(tenants: list[Tenant], tenant_id: str) -> Tenant:
+    validate_tenant_id(tenant_id)
+    for tenant in tenants:
+        if tenant.id == tenant_id:
+            return tenant
+    known = ", ".join(t.id for t in tenants) or "none"
+    raise RegistryError(f"unknown tenant '{tenant_id}' (registered: {known})")
