@@ -20,4 +20,4 @@ final as (
 )
 
 select * from final
-order by region_name, order_year
+order by 1, 2

@@ -1,9 +1,9 @@
 """duckhouse command line: land sources and build tenants.
 
-    duckhouse profiles            render profiles/profiles.yml from tenants.yml
-    duckhouse land [TENANT...]    land every source of the tenants (default: all)
-    duckhouse build [TENANT...]   land, then `dbt build --target <tenant>` for each
-    duckhouse demo                build every registered tenant and say where to look
+duckhouse profiles            render profiles/profiles.yml from tenants.yml
+duckhouse land [TENANT...]    land every source of the tenants (default: all)
+duckhouse build [TENANT...]   land, then `dbt build --target <tenant>` for each
+duckhouse demo                build every registered tenant and say where to look
 """
 
 from __future__ import annotations
@@ -104,11 +104,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"    {view:<34} {count:>8,} rows")
     print(
         "\nWhere to look:\n"
-        f"  query a warehouse   duckdb -readonly {warehouse_path(tenants[0].id)}\n"
-        "  (e.g.  select * from finance.revenue_monthly limit 10;)\n"
+        f"  query a warehouse   .venv/bin/duckhouse query {tenants[0].id} "
+        "'select * from finance.revenue_monthly limit 10'\n"
         "  docs site           make docs TENANT=<tenant>   (http://127.0.0.1:8080)\n"
         f"  dbt, by hand        cd {PROJECT_DIR} && .venv/bin/dbt build --target <tenant>"
     )
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    path = warehouse_path(tenant.id)
+    if not path.is_file():
+        raise RegistryError(
+            f"tenant '{tenant.id}' has no warehouse yet: duckhouse build {tenant.id}"
+        )
+    with duckdb.connect(str(path), read_only=True) as connection:
+        connection.sql(args.sql).show(max_width=160)
     return EXIT_OK
 
 
@@ -128,10 +140,20 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--full-refresh", action="store_true", help="pass --full-refresh to dbt")
 
     verbs.add_parser("demo", help="build every registered tenant, then say where to look")
+
+    query = verbs.add_parser("query", help="run read-only SQL against a tenant's warehouse")
+    query.add_argument("tenant", help="tenant id")
+    query.add_argument("sql", help="the SQL to run, e.g. 'select * from finance.revenue_monthly'")
     return parser
 
 
-_COMMANDS = {"profiles": cmd_profiles, "land": cmd_land, "build": cmd_build, "demo": cmd_demo}
+_COMMANDS = {
+    "profiles": cmd_profiles,
+    "land": cmd_land,
+    "build": cmd_build,
+    "demo": cmd_demo,
+    "query": cmd_query,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

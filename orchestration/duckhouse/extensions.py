@@ -20,8 +20,11 @@ _WHEEL_MODULES = {
 def extension_path(name: str) -> Path:
     """Path of the `<name>.duckdb_extension` file shipped in its wheel."""
     module = importlib.import_module(_WHEEL_MODULES[name])
-    path = Path(module.__file__).parent / "extensions" / f"v{DUCKDB_VERSION}" / (
-        f"{name}.duckdb_extension"
+    path = (
+        Path(module.__file__).parent
+        / "extensions"
+        / f"v{DUCKDB_VERSION}"
+        / (f"{name}.duckdb_extension")
     )
     if not path.is_file():
         raise FileNotFoundError(

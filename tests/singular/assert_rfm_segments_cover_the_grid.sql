@@ -2,7 +2,7 @@
 -- segment: no customer is left without a segment, none is counted in two.
 with scores as (
 
-    select score from (values (1), (2), (3), (4), (5)) as scores (score)
+    select scores.score from (values (1), (2), (3), (4), (5)) as scores (score)
 
 ),
 

@@ -12,7 +12,8 @@ delivered as (
         cast({{ dbt.date_trunc('month', 'receipt_date') }} as date) as receipt_month,
         ship_mode,
         is_late_delivery,
-        {{ dbt.datediff('commit_date', 'receipt_date', 'day') }} as days_after_commit
+        {{ dbt.datediff('commit_date', 'receipt_date', 'day') }}
+            as days_after_commit
     from order_lines
     where line_status = 'F'
 

@@ -13,7 +13,9 @@ qualifying as (
         ship_date >= cast('{{ var("tpch_q6_date") }}' as date)
         and ship_date
         < {{ dbt.dateadd('year', 1, "cast('" ~ var('tpch_q6_date') ~ "' as date)") }}
-        and discount_rate between {{ discount - 0.01 }} and {{ discount + 0.01 }}
+        -- rounded: Jinja float arithmetic renders 0.06 + 0.01 as 0.06999999999999999
+        and discount_rate
+        between {{ (discount - 0.01) | round(2) }} and {{ (discount + 0.01) | round(2) }}
         and quantity < {{ var('tpch_q6_quantity') }}
 
 ),

@@ -82,9 +82,7 @@ def land_tpch(tenant: Tenant, *, force: bool = False) -> LandingResult:
             row_counts: dict[str, int] = {}
             for table in TPCH_TABLES:
                 out = staging / f"{table}.parquet"
-                connection.execute(
-                    f"copy {table} to '{out}' (format parquet, compression zstd)"
-                )
+                connection.execute(f"copy {table} to '{out}' (format parquet, compression zstd)")
                 (count,) = connection.execute(f"select count(*) from {table}").fetchone()
                 row_counts[table] = int(count)
         finally:
