@@ -9,16 +9,20 @@ duckhouse demo                build every registered tenant and say where to loo
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 
-from duckhouse.dbt import DbtError, run_dbt
+from duckhouse import review
+from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import PROJECT_DIR, profiles_dir, registry_path, warehouse_path
-from duckhouse.profiles import render_profiles, write_profiles
+from duckhouse.profiles import LINT_TARGET, render_profiles, write_profiles
 from duckhouse.tenants import RegistryError, Tenant, get_tenant, load_registry
 
 EXIT_OK = 0
@@ -124,6 +128,46 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check_project(args: argparse.Namespace) -> int:
+    if args.manifest is None:
+        run_dbt(LINT_TARGET, "parse", "--quiet", capture=True)
+        args.manifest = PROJECT_DIR / "target" / LINT_TARGET / "manifest.json"
+    manifest = review.load_json(args.manifest)
+    catalog = review.load_json(args.catalog) if args.catalog else None
+    violations = review.check_project(manifest, catalog)
+    models = sum(1 for n in manifest["nodes"].values() if n["resource_type"] == "model")
+    for violation in violations:
+        print(violation.as_annotation() if args.format == "github" else violation.as_line())
+    if violations:
+        offenders = len({v.model for v in violations})
+        print(
+            f"project rules: {len(violations)} violation(s) in {offenders} of {models} models",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    print(f"project rules: {models} models checked, no violations")
+    return EXIT_OK
+
+
+_SQLFLUFF_FORMATS = {"human": "human", "github": "github-annotation-native", "json": "json"}
+
+
+def cmd_lint_changed(args: argparse.Namespace) -> int:
+    try:
+        files = review.changed_sql_files(args.base)
+    except RuntimeError as exc:
+        print(f"duckhouse: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not files:
+        print(f"lint-changed: no SQL changed against {args.base}")
+        return EXIT_OK
+    print(f"lint-changed: {len(files)} SQL file(s) changed against {args.base}", file=sys.stderr)
+    sqlfluff = str(Path(sys.executable).with_name("sqlfluff"))
+    command = [sqlfluff, "lint", "--format", _SQLFLUFF_FORMATS[args.format], *files]
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=dbt_env(), check=False)
+    return EXIT_OK if result.returncode == 0 else EXIT_FAILED
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duckhouse", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -144,6 +188,15 @@ def _parser() -> argparse.ArgumentParser:
     query = verbs.add_parser("query", help="run read-only SQL against a tenant's warehouse")
     query.add_argument("tenant", help="tenant id")
     query.add_argument("sql", help="the SQL to run, e.g. 'select * from finance.revenue_monthly'")
+
+    check = verbs.add_parser("check-project", help="check the project rules (see review.py)")
+    check.add_argument("--manifest", type=Path, help="a manifest.json (default: dbt parse)")
+    check.add_argument("--catalog", type=Path, help="a catalog.json: check real columns too")
+    check.add_argument("--format", choices=("text", "github"), default="text")
+
+    lint = verbs.add_parser("lint-changed", help="sqlfluff on SQL changed against --base")
+    lint.add_argument("--base", default=os.environ.get("DUCKHOUSE_BASE_REF", "main"))
+    lint.add_argument("--format", choices=sorted(_SQLFLUFF_FORMATS), default="human")
     return parser
 
 
@@ -153,6 +206,8 @@ _COMMANDS = {
     "build": cmd_build,
     "demo": cmd_demo,
     "query": cmd_query,
+    "check-project": cmd_check_project,
+    "lint-changed": cmd_lint_changed,
 }
 
 

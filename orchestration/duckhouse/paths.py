@@ -7,8 +7,12 @@ from pathlib import Path
 
 from duckhouse.tenants import validate_tenant_id
 
-PROJECT_DIR: Path = Path(__file__).resolve().parents[2]
-"""The dbt project root (the folder that holds dbt_project.yml)."""
+PROJECT_DIR_ENV = "DUCKHOUSE_PROJECT_DIR"
+PROJECT_DIR: Path = Path(
+    os.environ.get(PROJECT_DIR_ENV, Path(__file__).resolve().parents[2])
+).resolve()
+"""The dbt project root (the folder that holds dbt_project.yml); another checkout of the
+project (e.g. a pull request's) can be pointed at with $DUCKHOUSE_PROJECT_DIR."""
 
 DATA_DIR_ENV = "DUCKHOUSE_DATA_DIR"
 REGISTRY_ENV = "DUCKHOUSE_REGISTRY"

@@ -1,0 +1,181 @@
+"""Pull-request review: project rules over the dbt manifest, and lint of changed SQL.
+
+The project rules are those of dbt-project-evaluator (which cannot be installed here,
+dbt hub is out of reach), applied to duckhouse's layout:
+
+  model-description        every model (and every source table) has a description
+  column-description       every column has a description (with a catalog: every column
+                           that exists in the warehouse, not only those in YAML)
+  primary-key-test         every model has a tested primary key: one column with unique and
+                           not_null, or a unique_combination_of_columns test
+  source-outside-staging   only bronze staging models call source()
+  source-joined            no model joins a source with anything else
+  naming                   models are named for their layer and folder
+  public-contract          every public view enforces its contract, every column typed
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from duckhouse.paths import PROJECT_DIR
+
+SQL_ROOTS = ("models/", "tests/", "analyses/", "snapshots/", "macros/")
+_PK_COLUMN_TESTS = {"unique", "not_null"}
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    path: str
+    model: str
+    rule: str
+    message: str
+
+    def as_line(self) -> str:
+        return f"{self.path}: {self.model}: [{self.rule}] {self.message}"
+
+    def as_annotation(self) -> str:
+        return f"::error file={self.path},line=1,title={self.rule}::{self.model}: {self.message}"
+
+
+def _naming_rule(path: str) -> tuple[str, str] | None:
+    """The pattern a model's name must match given its folder, and the rule in words."""
+    parts = Path(path).parts  # ("models", layer, ...)
+    if len(parts) < 3 or parts[0] != "models":
+        return None
+    layer = parts[1]
+    if layer == "bronze" and len(parts) >= 4:
+        source = parts[2]
+        return rf"stg_{source}__[a-z0-9_]+", f"stg_{source}__<entity> in models/bronze/{source}/"
+    if layer == "silver":
+        return r"(dim|fct|int)_[a-z0-9_]+", "dim_<entity>, fct_<event> or int_<entity>_<verb>"
+    if layer == "gold" and len(parts) >= 4:
+        area = parts[2]
+        if area == "tpch_reports":
+            return r"rpt_tpch__q\d\d_[a-z0-9_]+", "rpt_tpch__qNN_<name>"
+        return rf"mart_{area}__[a-z0-9_]+", f"mart_{area}__<what> in models/gold/{area}/"
+    if layer == "views" and len(parts) >= 4:
+        area = parts[2]
+        return rf"{area}_[a-z0-9_]+", f"{area}_<what> in models/views/{area}/"
+    return r"(?!)", "models live in bronze/, silver/, gold/<area>/ or views/<area>/"
+
+
+def _tests_by_model(manifest: dict) -> dict[str, list[dict]]:
+    tests: dict[str, list[dict]] = defaultdict(list)
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "test" and node.get("attached_node"):
+            tests[node["attached_node"]].append(node)
+    return tests
+
+
+def _has_primary_key_test(tests: Iterable[dict]) -> bool:
+    per_column: dict[str, set[str]] = defaultdict(set)
+    for test in tests:
+        metadata = test.get("test_metadata") or {}
+        name = metadata.get("name")
+        if name == "unique_combination_of_columns":
+            return True
+        column = test.get("column_name") or metadata.get("kwargs", {}).get("column_name")
+        if name in _PK_COLUMN_TESTS and column and not (test.get("config") or {}).get("where"):
+            per_column[column].add(name)
+    return any(names >= _PK_COLUMN_TESTS for names in per_column.values())
+
+
+def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation]:
+    """Every violation of the project rules in the manifest (and catalog, if given)."""
+    tests = _tests_by_model(manifest)
+    violations: list[Violation] = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or node["package_name"] != manifest["metadata"].get(
+            "project_name", node["package_name"]
+        ):
+            continue
+        name, path = node["name"], node["original_file_path"]
+
+        def flag(rule: str, message: str, name: str = name, path: str = path) -> None:
+            violations.append(Violation(path, name, rule, message))
+
+        if not node.get("description", "").strip():
+            flag("model-description", "has no description in its folder's YAML")
+        for column, spec in node.get("columns", {}).items():
+            if not spec.get("description", "").strip():
+                flag("column-description", f"column '{column}' has no description")
+        if catalog is not None and unique_id in catalog.get("nodes", {}):
+            documented = {c.lower() for c in node.get("columns", {})}
+            for column in catalog["nodes"][unique_id]["columns"]:
+                if column.lower() not in documented:
+                    flag("column-description", f"column '{column.lower()}' is not documented")
+
+        if not _has_primary_key_test(tests.get(unique_id, [])):
+            flag(
+                "primary-key-test",
+                "has no tested primary key (unique + not_null on one column, or "
+                "unique_combination_of_columns)",
+            )
+
+        parents = node["depends_on"]["nodes"]
+        sources = [p for p in parents if p.startswith("source.")]
+        if sources and not (path.startswith("models/bronze/") and name.startswith("stg_")):
+            flag("source-outside-staging", "calls source(): only bronze stg_ models may")
+        if sources and len(parents) > 1:
+            others = ", ".join(sorted(p.split(".", 2)[-1] for p in parents))
+            flag("source-joined", f"joins a source with other relations ({others})")
+
+        rule = _naming_rule(path)
+        if rule is not None and not re.fullmatch(rule[0], name):
+            flag("naming", f"name does not follow {rule[1]}")
+
+        is_public = node.get("access") == "public"
+        if path.startswith("models/views/") and not is_public:
+            flag("public-contract", "is in models/views/ but not access: public")
+        if is_public:
+            if not node["config"].get("contract", {}).get("enforced"):
+                flag("public-contract", "is public but its contract is not enforced")
+            untyped = [
+                c for c, spec in node.get("columns", {}).items() if not spec.get("data_type")
+            ]
+            if untyped:
+                flag("public-contract", f"columns without data_type: {', '.join(untyped)}")
+    for source in manifest.get("sources", {}).values():
+        if not source.get("description", "").strip():
+            name = f"{source['source_name']}.{source['name']}"
+            violations.append(
+                Violation(
+                    source["original_file_path"],
+                    name,
+                    "model-description",
+                    "source table has no description",
+                )
+            )
+    return sorted(violations)
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def changed_sql_files(base: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """SQL files added or changed since `base` (committed, staged or in the work tree)."""
+
+    def git(*args: str) -> list[str]:
+        result = subprocess.run(
+            ["git", *args], cwd=project_dir, text=True, capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+        return [line for line in result.stdout.splitlines() if line]
+
+    names = set(git("diff", "--name-only", "--diff-filter=ACMR", f"{base}...HEAD"))
+    names |= set(git("diff", "--name-only", "--diff-filter=ACMR", "HEAD"))
+    names |= set(git("ls-files", "--others", "--exclude-standard"))
+    return sorted(
+        name
+        for name in names
+        if name.endswith(".sql") and name.startswith(SQL_ROOTS) and (project_dir / name).is_file()
+    )

@@ -1,0 +1,83 @@
+"""Pull-request review catches bad SQL: a deliberately bad model committed to a temporary
+copy of the repository fails the changed-SQL lint and the project rules, with messages
+that name the file, the model and the rule."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PROJECT_DIR
+
+BAD_MODEL = """\
+SELECT o.*, c.CUSTOMER_NAME FROM {{ source('tpch', 'orders') }} o
+JOIN {{ ref('dim_customer') }} c ON o.o_custkey = c.customer_id
+"""
+
+
+@pytest.fixture(scope="module")
+def pull_request(tmp_path_factory):
+    """A clone of the repository with one commit that adds a bad model."""
+    repo = tmp_path_factory.mktemp("pr") / "duckhouse"
+    subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(repo)], check=True)
+    (repo / "models" / "silver" / "BadOrders.sql").write_text(BAD_MODEL)
+    git = ["git", "-C", str(repo), "-c", "user.name=ci", "-c", "user.email=ci@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "Add a bad model"], check=True)
+    return repo
+
+
+def _duckhouse(repo, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DUCKHOUSE_PROJECT_DIR=str(repo), DBT_PROFILES_DIR=str(repo / "profiles"))
+    env.pop("DUCKHOUSE_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "duckhouse.cli", *args],
+        cwd=repo,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+
+
+def test_changed_sql_lint_fails_with_annotations(pull_request) -> None:
+    result = _duckhouse(pull_request, "lint-changed", "--base", "HEAD~1", "--format", "github")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 SQL file(s) changed against HEAD~1" in result.stderr
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    assert annotations, result.stdout
+    assert all("file=models/silver/BadOrders.sql" in line for line in annotations)
+    assert any("CP01" in line for line in annotations), "upper-case keywords not reported"
+    assert any("AL01" in line or "AL05" in line or "RF02" in line for line in annotations)
+
+
+def test_nothing_changed_lints_nothing(pull_request) -> None:
+    result = _duckhouse(pull_request, "lint-changed", "--base", "HEAD")
+    assert result.returncode == 0
+    assert "no SQL changed against HEAD" in result.stdout
+
+
+def test_project_rules_fail_and_list_the_offender(pull_request) -> None:
+    result = _duckhouse(pull_request, "check-project")
+    assert result.returncode == 1, result.stdout + result.stderr
+    offending = [line for line in result.stdout.splitlines() if "BadOrders" in line]
+    rules = {line.split("[")[1].split("]")[0] for line in offending}
+    assert rules == {
+        "model-description",
+        "primary-key-test",
+        "source-outside-staging",
+        "source-joined",
+        "naming",
+    }, result.stdout
+    assert all(line.startswith("models/silver/BadOrders.sql: BadOrders:") for line in offending)
+    # only the bad model offends: the rest of the project is clean
+    assert all("BadOrders" in line for line in result.stdout.splitlines())
+    assert "5 violation(s) in 1 of" in result.stderr
+
+
+def test_the_project_itself_passes_the_rules() -> None:
+    result = _duckhouse(PROJECT_DIR, "check-project")
+    assert result.returncode == 0, result.stdout + result.stderr
