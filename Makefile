@@ -11,10 +11,10 @@ DOCS_PORT ?= 8080
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup demo build test lint fmt docs clean
+.PHONY: help setup browser hooks demo build test lint lint-changed check fmt docs clean
 
 help:  ## list the verbs
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -23,26 +23,41 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 setup: $(VENV)/.installed  ## install the pinned environment (.venv) from uv.lock
 
+browser:  ## install Debian's chromium for the browser tests (needs root)
+	@command -v chromium >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] || { echo "chromium is missing: run 'make browser' as root" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+hooks: setup  ## install the pre-commit hooks into .git/hooks
+	$(BIN)/pre-commit install
+
 demo: setup  ## set up, land and build every demo tenant, then say where to look
 	$(BIN)/duckhouse demo
 
 build: setup  ## land and build one tenant: make build TENANT=globex
 	$(BIN)/duckhouse build $(TENANT)
 
-lint: setup  ## ruff and sqlfluff, zero violations allowed
+lint: setup  ## ruff, sqlfluff and the project rules, zero violations allowed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 .
+	$(BIN)/duckhouse check-project
+
+lint-changed: setup  ## lint only the SQL changed against BASE (default main), as PR annotations
+	$(BIN)/duckhouse lint-changed --base $(or $(BASE),main) --format $(or $(FORMAT),human)
+
+check: setup  ## the project rules only (descriptions, primary keys, layers, names, contracts)
+	$(BIN)/duckhouse check-project
 
 fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix --processes 2 .
 
-test: setup lint  ## set up, lint, and run every test
+test: setup browser lint  ## set up, lint, and run every test (browser tests included)
 	$(BIN)/pytest
 
-docs: setup  ## generate and serve the dbt docs site for TENANT on 127.0.0.1:$(DOCS_PORT)
+docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:8080 (DOCS_PORT)
 	$(BIN)/duckhouse build $(TENANT)
 	$(BIN)/dbt docs generate --target $(TENANT) --target-path target/$(TENANT)
 	$(BIN)/dbt docs serve --target $(TENANT) --target-path target/$(TENANT) \

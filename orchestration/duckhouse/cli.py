@@ -163,7 +163,10 @@ def cmd_lint_changed(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"lint-changed: {len(files)} SQL file(s) changed against {args.base}", file=sys.stderr)
     sqlfluff = str(Path(sys.executable).with_name("sqlfluff"))
-    command = [sqlfluff, "lint", "--format", _SQLFLUFF_FORMATS[args.format], *files]
+    command = [sqlfluff, "lint", "--format", _SQLFLUFF_FORMATS[args.format]]
+    if args.format == "github":
+        command += ["--annotation-level", "error"]  # a violation fails the review
+    command += files
     result = subprocess.run(command, cwd=PROJECT_DIR, env=dbt_env(), check=False)
     return EXIT_OK if result.returncode == 0 else EXIT_FAILED
 

@@ -47,7 +47,7 @@ def test_changed_sql_lint_fails_with_annotations(pull_request) -> None:
     result = _duckhouse(pull_request, "lint-changed", "--base", "HEAD~1", "--format", "github")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 SQL file(s) changed against HEAD~1" in result.stderr
-    annotations = [line for line in result.stdout.splitlines() if line.startswith("::")]
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert annotations, result.stdout
     assert all("file=models/silver/BadOrders.sql" in line for line in annotations)
     assert any("CP01" in line for line in annotations), "upper-case keywords not reported"
