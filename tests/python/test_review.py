@@ -81,3 +81,37 @@ def test_project_rules_fail_and_list_the_offender(pull_request) -> None:
 def test_the_project_itself_passes_the_rules() -> None:
     result = _duckhouse(PROJECT_DIR, "check-project")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _pre_commit(repo, tmp_path, *args: str) -> subprocess.CompletedProcess:
+    """Run the repository's pre-commit hooks offline (they use the project's .venv)."""
+    venv = repo / ".venv"
+    if not venv.exists():
+        venv.symlink_to(PROJECT_DIR / ".venv")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    env.update(DUCKHOUSE_PROJECT_DIR=str(repo), DBT_PROFILES_DIR=str(repo / "profiles"))
+    return subprocess.run(
+        [str(PROJECT_DIR / ".venv" / "bin" / "pre-commit"), "run", *args],
+        cwd=repo,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+
+
+def test_pre_commit_passes_on_the_project(tmp_path) -> None:
+    repo = tmp_path / "clean"
+    subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(repo)], check=True)
+    result = _pre_commit(repo, tmp_path, "--all-files")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for hook in ("sqlfluff lint", "ruff check", "check yaml", "dbt project rules"):
+        assert hook in result.stdout
+
+
+def test_pre_commit_rejects_the_bad_model(pull_request, tmp_path) -> None:
+    result = _pre_commit(pull_request, tmp_path, "--files", "models/silver/BadOrders.sql")
+    assert result.returncode == 1
+    failed = [line for line in result.stdout.splitlines() if line.endswith("Failed")]
+    assert any(line.startswith("sqlfluff lint") for line in failed), result.stdout
+    assert any(line.startswith("dbt project rules") for line in failed), result.stdout
