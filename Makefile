@@ -7,11 +7,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 TENANT ?= acme
 DOCS_PORT ?= 8080
+DAGSTER_PORT ?= 3000
+DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser hooks demo build test lint lint-changed check fmt docs clean
+.PHONY: help setup browser hooks demo build test lint lint-changed check fmt docs dagster clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -62,6 +64,12 @@ docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:
 	$(BIN)/dbt docs generate --target $(TENANT) --target-path target/$(TENANT)
 	$(BIN)/dbt docs serve --target $(TENANT) --target-path target/$(TENANT) \
 		--host 127.0.0.1 --port $(DOCS_PORT) --no-browser
+
+dagster: setup  ## start the Dagster UI on 127.0.0.1:3000 (DAGSTER_PORT); history kept in data/dagster
+	mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/duckhouse prepare
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m duckhouse.definitions \
+		--host 127.0.0.1 --port $(DAGSTER_PORT)
 
 clean:  ## remove build artefacts (not the data)
 	rm -rf target logs .pytest_cache .ruff_cache

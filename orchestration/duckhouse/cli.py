@@ -128,6 +128,18 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from duckhouse.defs.dbt import prepare_manifest  # dagster is only needed here
+
+    tenants = _select(args.tenants)
+    _ensure_profiles(load_registry(registry_path()))
+    for tenant in tenants:
+        started = time.perf_counter()
+        path = prepare_manifest(tenant.id)
+        print(f"[{tenant.id}] manifest prepared in {time.perf_counter() - started:.1f}s -> {path}")
+    return EXIT_OK
+
+
 def cmd_check_project(args: argparse.Namespace) -> int:
     if args.manifest is None:
         run_dbt(LINT_TARGET, "parse", "--quiet", capture=True)
@@ -192,6 +204,9 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("tenant", help="tenant id")
     query.add_argument("sql", help="the SQL to run, e.g. 'select * from finance.revenue_monthly'")
 
+    prepare = verbs.add_parser("prepare", help="parse each tenant's manifest for Dagster")
+    prepare.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+
     check = verbs.add_parser("check-project", help="check the project rules (see review.py)")
     check.add_argument("--manifest", type=Path, help="a manifest.json (default: dbt parse)")
     check.add_argument("--catalog", type=Path, help="a catalog.json: check real columns too")
@@ -209,6 +224,7 @@ _COMMANDS = {
     "build": cmd_build,
     "demo": cmd_demo,
     "query": cmd_query,
+    "prepare": cmd_prepare,
     "check-project": cmd_check_project,
     "lint-changed": cmd_lint_changed,
 }

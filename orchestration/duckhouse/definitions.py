@@ -1,0 +1,39 @@
+"""The duckhouse Dagster code location: every tenant in the registry, its landing and dbt
+assets (dbt tests as asset checks), its job, schedule and landing sensor.
+
+Start it with `make dagster`; a tenant added to tenants.yml appears on the next load.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from duckhouse.defs.dbt import build_dbt_assets
+from duckhouse.defs.landing import build_landing_assets
+from duckhouse.defs.schedules import build_tenant_job, build_tenant_schedule
+from duckhouse.defs.sensors import build_landing_sensor
+from duckhouse.paths import DATA_DIR_ENV, data_dir, registry_path
+from duckhouse.tenants import load_registry
+
+
+def build_definitions() -> dg.Definitions:
+    # dbt runs as a subprocess of the run worker: pin the data dir it resolves paths from
+    os.environ[DATA_DIR_ENV] = str(data_dir())
+    assets: list[dg.AssetsDefinition] = []
+    jobs, schedules, sensors = [], [], []
+    for tenant in load_registry(registry_path()):
+        assets += build_landing_assets(tenant)
+        assets.append(build_dbt_assets(tenant))
+        job = build_tenant_job(tenant)
+        jobs.append(job)
+        schedules.append(build_tenant_schedule(tenant, job))
+        sensors.append(build_landing_sensor(tenant))
+    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Loaded lazily by Dagster (dagster dev -m duckhouse.definitions), not on import."""
+    return build_definitions()

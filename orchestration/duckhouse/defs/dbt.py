@@ -1,0 +1,128 @@
+"""Each tenant's dbt models as Dagster assets: one DbtProject (own target, own manifest in
+target/<tenant>) and one @dbt_assets per tenant, keys prefixed with the tenant."""
+
+import subprocess
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from duckhouse.dbt import dbt_env, dbt_executable
+from duckhouse.defs.tenancy import layer_of, tenant_pool, tenant_tags
+from duckhouse.paths import PROJECT_DIR, profiles_dir
+from duckhouse.tenants import Tenant
+
+DOCS_URL = "http://127.0.0.1:8080"
+_log = dg.get_dagster_logger()
+
+
+def target_path(tenant_id: str) -> Path:
+    return PROJECT_DIR / "target" / tenant_id
+
+
+def prepare_manifest(tenant_id: str) -> Path:
+    """`dbt parse` for the tenant's target: the manifest its assets are defined from."""
+    result = subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--target", tenant_id,
+         "--target-path", str(target_path(tenant_id))],
+        cwd=PROJECT_DIR, env=dbt_env(), text=True, capture_output=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"tenant '{tenant_id}': dbt parse failed\n{result.stdout}\n{result.stderr}"
+        )
+    return target_path(tenant_id) / "manifest.json"
+
+
+def tenant_project(tenant: Tenant) -> DbtProject:
+    project = DbtProject(
+        project_dir=PROJECT_DIR,
+        profiles_dir=profiles_dir(),
+        target=tenant.id,
+        target_path=target_path(tenant.id),
+    )
+    if not project.manifest_path.is_file():
+        # a tenant registered since the last `duckhouse prepare`: parse it once, now
+        _log.info(f"no prepared manifest for tenant '{tenant.id}': running dbt parse")
+        prepare_manifest(tenant.id)
+    return project
+
+
+class TenantTranslator(DagsterDbtTranslator):
+    """Asset keys `<tenant>/<layer>/<model>`, groups `<tenant>_<layer>`, sources mapped to
+    the tenant's landing asset, docs links and freshness from the model's meta."""
+
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                enable_asset_checks=True, enable_duplicate_source_asset_keys=True
+            )
+        )
+        self.tenant_id = tenant_id
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            # every table of a source is landed by one landing asset
+            return dg.AssetKey([self.tenant_id, "landing", dbt_resource_props["source_name"]])
+        return dg.AssetKey(
+            [self.tenant_id, layer_of(dbt_resource_props), dbt_resource_props["name"]]
+        )
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        return f"{self.tenant_id}_{layer_of(dbt_resource_props)}"
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        return {**super().get_tags(dbt_resource_props), **tenant_tags(self.tenant_id)}
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        unique_id = dbt_resource_props["unique_id"]
+        kind = dbt_resource_props["resource_type"]
+        metadata["docs"] = dg.MetadataValue.url(f"{DOCS_URL}/#!/{kind}/{unique_id}")
+        metadata["dbt file"] = dg.MetadataValue.path(dbt_resource_props["original_file_path"])
+        return metadata
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        hours = (props.get("config", {}).get("meta") or {}).get("freshness_hours")
+        if hours:
+            spec = spec.replace_attributes(
+                freshness_policy=dg.FreshnessPolicy.time_window(
+                    fail_window=timedelta(hours=float(hours)),
+                    warn_window=timedelta(hours=float(hours) * 0.75),
+                )
+            )
+        return spec
+
+
+def build_dbt_assets(tenant: Tenant) -> dg.AssetsDefinition:
+    project = tenant_project(tenant)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=TenantTranslator(tenant.id),
+        name=f"{tenant.id}_dbt_build",
+        pool=tenant_pool(tenant.id),
+    )
+    def _tenant_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
+        # the resource carries the tenant's target, so row counts and column metadata are
+        # fetched from this tenant's warehouse (never another's)
+        dbt = DbtCliResource(project_dir=project, profiles_dir=profiles_dir(), target=tenant.id)
+        yield from (
+            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
+        )
+
+    return _tenant_dbt_assets

@@ -1,0 +1,37 @@
+"""Landing steps as assets upstream of bronze: lineage runs from source files to views."""
+
+import dagster as dg
+
+from duckhouse.defs.tenancy import tenant_pool, tenant_tags
+from duckhouse.landing.tpch import land_tpch
+from duckhouse.tenants import Tenant
+
+
+def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key=[tenant.id, "landing", "tpch"],
+        group_name=f"{tenant.id}_landing",
+        kinds={"parquet", "python"},
+        tags=tenant_tags(tenant.id),
+        pool=tenant_pool(tenant.id),
+        description=(
+            f"TPC-H for {tenant.display_name} at scale factor {tenant.tpch.scale_factor}, "
+            "generated as Parquet into the tenant's landing zone (kept if already current)."
+        ),
+    )
+    def tpch_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        result = land_tpch(tenant)
+        context.log.info(
+            f"tpch for {tenant.id}: {'kept current landing' if result.skipped else 'landed'}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "scale_factor": tenant.tpch.scale_factor,
+                "rows": dg.MetadataValue.int(sum(result.row_counts.values())),
+                "rows_per_table": dg.MetadataValue.json(result.row_counts),
+                "landing_zone": dg.MetadataValue.path(str(result.path)),
+                "regenerated": not result.skipped,
+            }
+        )
+
+    return [tpch_landing]
