@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-from duckhouse.defs.dbt import build_dbt_assets
+from duckhouse.defs.dbt import build_dbt_assets, newest_project_file
 from duckhouse.defs.landing import build_landing_assets
 from duckhouse.defs.schedules import build_tenant_job, build_tenant_schedule
 from duckhouse.defs.sensors import build_landing_sensor
@@ -23,9 +23,10 @@ def build_definitions() -> dg.Definitions:
     os.environ[DATA_DIR_ENV] = str(data_dir())
     assets: list[dg.AssetsDefinition] = []
     jobs, schedules, sensors = [], [], []
+    newest_input = newest_project_file()
     for tenant in load_registry(registry_path()):
         assets += build_landing_assets(tenant)
-        assets.append(build_dbt_assets(tenant))
+        assets.append(build_dbt_assets(tenant, newest_input))
         job = build_tenant_job(tenant)
         jobs.append(job)
         schedules.append(build_tenant_schedule(tenant, job))

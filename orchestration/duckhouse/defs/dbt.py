@@ -43,16 +43,36 @@ def prepare_manifest(tenant_id: str) -> Path:
     return target_path(tenant_id) / "manifest.json"
 
 
-def tenant_project(tenant: Tenant) -> DbtProject:
+_PROJECT_INPUTS = ("models", "macros", "seeds", "snapshots", "tests", "analyses", "docs")
+
+
+def newest_project_file() -> float:
+    """Newest modification time of anything dbt parses (a cheap walk, no parse)."""
+    newest = max(
+        (PROJECT_DIR / name).stat().st_mtime
+        for name in ("dbt_project.yml", "packages.yml")
+        if (PROJECT_DIR / name).exists()
+    )
+    for folder in _PROJECT_INPUTS:
+        for path in (PROJECT_DIR / folder).rglob("*"):
+            if path.suffix in (".sql", ".yml", ".yaml", ".md", ".csv", ".py"):
+                newest = max(newest, path.stat().st_mtime)
+    profiles = profiles_dir() / "profiles.yml"
+    return max(newest, profiles.stat().st_mtime) if profiles.exists() else newest
+
+
+def tenant_project(tenant: Tenant, newest_input: float | None = None) -> DbtProject:
     project = DbtProject(
         project_dir=PROJECT_DIR,
         profiles_dir=profiles_dir(),
         target=tenant.id,
         target_path=target_path(tenant.id),
     )
-    if not project.manifest_path.is_file():
-        # a tenant registered since the last `duckhouse prepare`: parse it once, now
-        _log.info(f"no prepared manifest for tenant '{tenant.id}': running dbt parse")
+    manifest = project.manifest_path
+    newest_input = newest_project_file() if newest_input is None else newest_input
+    if not manifest.is_file() or manifest.stat().st_mtime < newest_input:
+        # a new tenant, or the project changed since `duckhouse prepare`: parse once, now
+        _log.info(f"manifest of tenant '{tenant.id}' is missing or stale: running dbt parse")
         prepare_manifest(tenant.id)
     return project
 
@@ -107,8 +127,8 @@ class TenantTranslator(DagsterDbtTranslator):
         return spec
 
 
-def build_dbt_assets(tenant: Tenant) -> dg.AssetsDefinition:
-    project = tenant_project(tenant)
+def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.AssetsDefinition:
+    project = tenant_project(tenant, newest_input)
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -120,7 +140,12 @@ def build_dbt_assets(tenant: Tenant) -> dg.AssetsDefinition:
     def _tenant_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
         # the resource carries the tenant's target, so row counts and column metadata are
         # fetched from this tenant's warehouse (never another's)
-        dbt = DbtCliResource(project_dir=project, profiles_dir=profiles_dir(), target=tenant.id)
+        dbt = DbtCliResource(
+            project_dir=project,
+            profiles_dir=profiles_dir(),
+            target=tenant.id,
+            dbt_executable=dbt_executable(),
+        )
         yield from (
             dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
         )
