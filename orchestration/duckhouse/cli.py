@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -133,10 +134,16 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
     tenants = _select(args.tenants)
     _ensure_profiles(load_registry(registry_path()))
-    for tenant in tenants:
+
+    def prepare(tenant_id: str) -> str:
         started = time.perf_counter()
-        path = prepare_manifest(tenant.id)
-        print(f"[{tenant.id}] manifest prepared in {time.perf_counter() - started:.1f}s -> {path}")
+        path = prepare_manifest(tenant_id)
+        return f"[{tenant_id}] manifest prepared in {time.perf_counter() - started:.1f}s -> {path}"
+
+    # one `dbt parse` per tenant, as many at a time as there are cores
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for line in pool.map(prepare, [tenant.id for tenant in tenants]):
+            print(line)
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ import os
 
 import dagster as dg
 
-from duckhouse.defs.dbt import build_dbt_assets, newest_project_file
+from duckhouse.defs.dbt import build_dbt_assets, newest_project_file, prepare_stale_manifests
 from duckhouse.defs.landing import build_landing_assets
 from duckhouse.defs.schedules import build_tenant_job, build_tenant_schedule
 from duckhouse.defs.sensors import build_landing_sensor
@@ -24,7 +24,9 @@ def build_definitions() -> dg.Definitions:
     assets: list[dg.AssetsDefinition] = []
     jobs, schedules, sensors = [], [], []
     newest_input = newest_project_file()
-    for tenant in load_registry(registry_path()):
+    tenants = load_registry(registry_path())
+    prepare_stale_manifests([tenant.id for tenant in tenants], newest_input)
+    for tenant in tenants:
         assets += build_landing_assets(tenant)
         assets.append(build_dbt_assets(tenant, newest_input))
         job = build_tenant_job(tenant)

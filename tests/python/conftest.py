@@ -8,8 +8,11 @@ through the duckhouse CLI -- exactly what `duckhouse build` does for a user.
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,21 @@ import duckdb
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright's own browser download fails here
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(
+    os.environ.get("DUCKHOUSE_ARTIFACTS_DIR", PROJECT_DIR / "target" / "screenshots")
+)
 
 # Two tenants whose numbers differ: tpch_answers() has official answers for sf 0.01.
 TENANTS = {"tiny_a": 0.01, "tiny_b": 0.02}
@@ -97,3 +115,33 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lakehouse]:
     )
     house.cli("build")
     yield house
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, server: subprocess.Popen, what: str, timeout: float) -> None:
+    """Wait until `server` listens on 127.0.0.1:`port`; fail if it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert server.poll() is None, f"{what} exited with {server.returncode}"
+        time.sleep(0.3)
+    pytest.fail(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+def stop_server(server: subprocess.Popen, grace: float = 20) -> None:
+    """Stop a server started in its own session, with everything it spawned."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+    except ProcessLookupError:
+        pass

@@ -3,31 +3,20 @@ command, and looked at in a real headless Chromium."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_DIR
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCREENSHOTS = Path(
-    os.environ.get("DUCKHOUSE_ARTIFACTS_DIR", PROJECT_DIR / "target" / "screenshots")
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    PROJECT_DIR,
+    SCREENSHOTS,
+    free_port,
+    stop_server,
+    wait_for_port,
 )
+
 TENANT = "tiny_a"
 VIEW = "model.duckhouse.finance_revenue_monthly"
 # counts the drawn (non-transparent) pixels of every canvas: the lineage graph is a canvas
@@ -38,12 +27,6 @@ CANVAS_INK = """() => Array.from(document.querySelectorAll('canvas')).map(canvas
     for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) ink++;
     return ink;
 })"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _dbt(*args: str) -> list[str]:
@@ -66,7 +49,7 @@ def docs_site(lakehouse):
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             *_dbt("docs", "serve"),
@@ -83,19 +66,10 @@ def docs_site(lakehouse):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert server.poll() is None, "dbt docs serve exited"
-            time.sleep(0.3)
-        else:
-            pytest.fail("dbt docs serve did not listen within 60 s")
+        wait_for_port(port, server, "dbt docs serve", timeout=60)
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
+        stop_server(server)
 
 
 def test_every_model_column_and_source_is_documented(lakehouse, docs_site) -> None:

@@ -3,11 +3,15 @@ its checks passing, and two runs of one tenant wait for each other instead of fa
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -15,6 +19,8 @@ import pytest
 from conftest import PROJECT_DIR, make_env, write_registry
 
 DEMO = ("acme", "globex")
+IN_FLIGHT = {dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED}
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
 @pytest.fixture
@@ -30,9 +36,6 @@ def dagster_tenant(tmp_path_factory):
     registry = root / "tenants.yml"
     write_registry(registry, {"dag_t": 0.01})
     env = make_env(root, registry)
-    env["DAGSTER_HOME"] = str(root / "dagster_home")
-    (root / "dagster_home").mkdir()
-    shutil.copy(PROJECT_DIR / "orchestration" / "dagster.yaml", root / "dagster_home")
     subprocess.run(
         [sys.executable, "-m", "duckhouse.cli", "profiles"], env=env, cwd=PROJECT_DIR, check=True
     )
@@ -76,9 +79,8 @@ def test_materialize_one_tenant_in_process(dagster_tenant, monkeypatch) -> None:
     for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR"):
         monkeypatch.setenv(name, env[name])
     defs = _definitions()
-    result = defs.resolve_job_def("dag_t_build").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral()
-    )
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("dag_t_build").execute_in_process(instance=instance)
     assert result.success
     warehouse = root / "data" / "dag_t" / "dag_t.duckdb"
     assert warehouse.is_file()
@@ -99,41 +101,150 @@ def test_materialize_one_tenant_in_process(dagster_tenant, monkeypatch) -> None:
     assert materialized["dag_t/landing/tpch"]["rows"].value == sum(landed["row_counts"].values())
 
 
-def test_two_runs_of_one_tenant_wait_for_each_other(dagster_tenant) -> None:
-    """Two runs of one tenant started at the same moment both succeed: the second waits for
-    the tenant's pool slot instead of failing on DuckDB's single-writer lock."""
-    _root, env = dagster_tenant
-    command = [
-        str(PROJECT_DIR / ".venv" / "bin" / "dagster"), "job", "execute",
-        "-m", "duckhouse.definitions", "-j", "dag_t_build",
-    ]  # fmt: skip
-    runs = [
-        subprocess.Popen(command, cwd=PROJECT_DIR, env=env, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for _ in range(2)
-    ]  # fmt: skip
-    outputs = [run.communicate(timeout=600)[0] for run in runs]
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output[-3000:]
-        assert "lock" not in output.lower() or "Conflicting lock" not in output
+def test_landing_sensor_ignores_own_landing_and_builds_on_dropped_files(
+    dagster_tenant, monkeypatch
+) -> None:
+    """What the landing asset wrote never triggers a run (no feedback loop); a file dropped
+    into the landing zone later starts a run of everything downstream of that source."""
+    root, env = dagster_tenant
+    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR"):
+        monkeypatch.setenv(name, env[name])
+    defs = _definitions()
+    instance = dg.DagsterInstance.ephemeral()
+    landing_key = dg.AssetKey(["dag_t", "landing", "tpch"])
+    result = dg.materialize(
+        [defs.resolve_assets_def(landing_key)], instance=instance, selection=[landing_key]
+    )
+    assert result.success
+    sensor = defs.resolve_sensor_def("dag_t_landing_sensor")
+    repository = defs.get_repository_def()
 
-    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
+    def tick(cursor: str | None = None):
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, repository_def=repository
+        )
+        return sensor.evaluate_tick(context)
+
+    quiet = tick()
+    assert not quiet.run_requests
+    assert quiet.skip_message == "no new files in the landing zone"
+
+    dropped = root / "data" / "dag_t" / "landing" / "tpch" / "orders.parquet"
+    later = time.time() + 5
+    os.utime(dropped, (later, later))
+    data = tick()
+    (request,) = data.run_requests
+    selected = {key.to_user_string() for key in request.asset_selection}
+    assert "dag_t/bronze/stg_tpch__orders" in selected
+    assert "dag_t/views/finance_revenue_monthly" in selected
+    assert "dag_t/landing/tpch" not in selected, "the files are already there"
+    assert request.tags["duckhouse/tenant"] == "dag_t"
+    # the cursor remembers the drop: the next tick is quiet again
+    assert not tick(data.cursor).run_requests
+
+
+def _dagster(*args: str) -> list[str]:
+    return [str(PROJECT_DIR / ".venv" / "bin" / "dagster"), *args]
+
+
+def _step_windows(instance: dg.DagsterInstance, step: str) -> list[tuple[float, float]]:
+    """(start, end) of the named step in every run of the instance."""
+    windows = []
+    for record in instance.get_run_records():
+        events = [
+            e for e in instance.all_logs(record.dagster_run.run_id)
+            if e.dagster_event and step in (e.step_key or "")
+        ]  # fmt: skip
+        starts = [e.timestamp for e in events if e.dagster_event.event_type_value == "STEP_START"]
+        ends = [e.timestamp for e in events if e.dagster_event.event_type_value == "STEP_SUCCESS"]
+        windows.append((min(starts), max(ends)))
+    return sorted(windows)
+
+
+def _fresh_home(home: Path) -> str:
+    """An instance directory with the project's dagster.yaml, its storage created up front
+    (two processes creating the SQLite storage at once race each other)."""
+    home.mkdir()
+    shutil.copy(PROJECT_DIR / "orchestration" / "dagster.yaml", home)
+    with _instance(str(home)):
+        pass
+    return str(home)
+
+
+def _instance(home: str) -> dg.DagsterInstance:
+    os.environ["DAGSTER_HOME"] = home
     try:
-        with dg.DagsterInstance.get() as instance:
-            records = instance.get_run_records()
-            assert len(records) == 2
-            assert all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
-            windows = []
-            for record in records:
-                events = instance.all_logs(record.dagster_run.run_id)
-                starts = [e.timestamp for e in events if e.dagster_event
-                          and e.dagster_event.event_type_value == "STEP_START"
-                          and "dbt_build" in (e.step_key or "")]  # fmt: skip
-                ends = [e.timestamp for e in events if e.dagster_event
-                        and e.dagster_event.event_type_value == "STEP_SUCCESS"
-                        and "dbt_build" in (e.step_key or "")]  # fmt: skip
-                windows.append((min(starts), max(ends)))
+        return dg.DagsterInstance.get()
     finally:
         del os.environ["DAGSTER_HOME"]
-    first, second = sorted(windows)
-    assert first[1] <= second[0], f"dbt steps of one tenant overlapped: {windows}"
+
+
+def test_two_runs_of_one_tenant_wait_for_each_other(dagster_tenant) -> None:
+    """Two runs of one tenant executed at the same moment, outside any queue, both succeed:
+    the second waits for the tenant's pool slot instead of failing on DuckDB's
+    single-writer lock."""
+    root, env = dagster_tenant
+    env = {**env, "DAGSTER_HOME": _fresh_home(root / "home_direct")}
+    logs = [root / f"direct_{n}.log" for n in range(2)]
+    runs = []
+    for log in logs:
+        # output goes to files: a full pipe would stall a run while it holds the slot
+        with log.open("w") as out:
+            runs.append(subprocess.Popen(
+                _dagster("job", "execute", "-m", "duckhouse.definitions", "-j", "dag_t_build"),
+                cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+            ))  # fmt: skip
+    for run, log in zip(runs, logs, strict=True):
+        assert run.wait(timeout=900) == 0, log.read_text()[-3000:]
+    assert any("blocked by limit for pool tenant_dag_t" in log.read_text() for log in logs)
+
+    with _instance(env["DAGSTER_HOME"]) as instance:
+        statuses = [r.dagster_run.status for r in instance.get_run_records()]
+        assert statuses == [dg.DagsterRunStatus.SUCCESS] * 2
+        first, second = _step_windows(instance, "dbt_build")
+    assert first[1] <= second[0], f"dbt steps of one tenant overlapped: {first}, {second}"
+
+
+def test_queued_runs_of_one_tenant_run_one_after_the_other(dagster_tenant) -> None:
+    """Two runs of one tenant submitted to the run queue: the daemon starts the second only
+    when the first has finished (tag limit duckhouse/tenant = 1), and both succeed."""
+    root, env = dagster_tenant
+    env = {**env, "DAGSTER_HOME": _fresh_home(root / "home_queued")}
+    launch = _dagster("job", "launch", "-m", "duckhouse.definitions", "-j", "dag_t_build")
+    for _ in range(2):
+        subprocess.run(launch, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+
+    with _instance(env["DAGSTER_HOME"]) as instance:
+        assert {r.dagster_run.status for r in instance.get_run_records()} == {
+            dg.DagsterRunStatus.QUEUED
+        }
+        daemon_log = (root / "daemon.log").open("w")
+        daemon = subprocess.Popen(
+            [str(PROJECT_DIR / ".venv" / "bin" / "dagster-daemon"), "run",
+             "-m", "duckhouse.definitions"],
+            cwd=PROJECT_DIR, env=env, stdout=daemon_log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 900
+            while time.monotonic() < deadline:
+                records = instance.get_run_records()
+                running = [r for r in records if r.dagster_run.status in IN_FLIGHT]
+                assert len(running) <= 1, "two runs of one tenant were in flight at once"
+                if all(r.dagster_run.status in FINISHED for r in records):
+                    break
+                time.sleep(1)
+            else:
+                pytest.fail((root / "daemon.log").read_text()[-3000:])
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=60)
+            daemon_log.close()
+        records = instance.get_run_records()
+        launched = [r for r in records if "dagster/sensor_name" not in r.dagster_run.tags]
+        assert len(launched) == 2
+        # every run of the tenant (the two launched, any the landing sensor added) succeeded
+        assert {r.dagster_run.status for r in records} == {dg.DagsterRunStatus.SUCCESS}
+        windows = sorted((r.start_time, r.end_time) for r in records)
+    for earlier, later in itertools.pairwise(windows):
+        assert earlier[1] <= later[0], f"runs of one tenant overlapped: {windows}"

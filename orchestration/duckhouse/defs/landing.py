@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from duckhouse.defs.sensors import NEWEST_FILE_KEY, newest_file_ns
 from duckhouse.defs.tenancy import tenant_pool, tenant_tags
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.tenants import Tenant
@@ -24,6 +25,7 @@ def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
         context.log.info(
             f"tpch for {tenant.id}: {'kept current landing' if result.skipped else 'landed'}"
         )
+        newest = newest_file_ns(result.path)
         return dg.MaterializeResult(
             metadata={
                 "scale_factor": tenant.tpch.scale_factor,
@@ -31,6 +33,10 @@ def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
                 "rows_per_table": dg.MetadataValue.json(result.row_counts),
                 "landing_zone": dg.MetadataValue.path(str(result.path)),
                 "regenerated": not result.skipped,
+                "newest file": dg.MetadataValue.timestamp(newest / 1e9),
+                # what the landing sensor compares dropped files against (text: ns overflow
+                # the UI's 32-bit integers)
+                NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest)),
             }
         )
 

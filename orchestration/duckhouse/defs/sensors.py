@@ -1,9 +1,12 @@
 """A sensor per tenant: new files in its landing zone start a run of what depends on them.
 
-Files are dropped into `<landing>/<source>/...` by the systems that export them. The
-sensor keeps the newest modification time it has seen as its cursor; files newer than
-that start one run that builds the assets downstream of that source's landing asset
-(not the landing asset itself: the files are already there).
+Files arrive in `<landing>/<source>/...`, dropped by the systems that export them. A file
+is new when it is newer than both the sensor's cursor and the files that the source's
+landing asset recorded at its last materialization: what the project landed itself never
+triggers a second run. While a run of the tenant is queued or in flight the sensor waits
+(it would race that run's own landing); the files are picked up on a later tick. A run it
+starts builds the assets downstream of the source's landing asset, not the landing asset
+itself: the files are already there.
 """
 
 import json
@@ -12,25 +15,39 @@ from pathlib import Path
 import dagster as dg
 
 from duckhouse.defs.schedules import tenant_job_name
-from duckhouse.defs.tenancy import tenant_tags
+from duckhouse.defs.tenancy import TENANT_TAG, tenant_tags
 from duckhouse.paths import landing_dir
 from duckhouse.tenants import Tenant
 
+NEWEST_FILE_KEY = "newest_file_ns"
+_ACTIVE = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
-def _newest_files(landing: Path, since_ns: int) -> dict[str, int]:
-    """For each source folder, the newest mtime of a data file newer than `since_ns`."""
-    newest: dict[str, int] = {}
-    if not landing.is_dir():
-        return newest
-    for source_dir in sorted(p for p in landing.iterdir() if p.is_dir()):
-        if source_dir.name.startswith("."):
-            continue  # staging folders of a landing in progress
-        for path in source_dir.rglob("*"):
-            if path.is_file() and not path.name.startswith(("_", ".")):
-                mtime = path.stat().st_mtime_ns
-                if mtime > since_ns:
-                    newest[source_dir.name] = max(newest.get(source_dir.name, 0), mtime)
-    return newest
+
+def newest_file_ns(folder: Path) -> int:
+    """Newest modification time (ns) of a data file under `folder`; 0 when there is none."""
+    if not folder.is_dir():
+        return 0
+    return max(
+        (
+            path.stat().st_mtime_ns
+            for path in folder.rglob("*")
+            if path.is_file() and not path.name.startswith(("_", "."))
+        ),
+        default=0,
+    )
+
+
+def _landed_through(instance: dg.DagsterInstance, key: dg.AssetKey) -> int:
+    event = instance.get_latest_materialization_event(key)
+    if event is None or event.asset_materialization is None:
+        return 0
+    value = event.asset_materialization.metadata.get(NEWEST_FILE_KEY)
+    return int(value.value) if value is not None else 0
 
 
 def build_landing_sensor(tenant: Tenant) -> dg.SensorDefinition:
@@ -39,27 +56,44 @@ def build_landing_sensor(tenant: Tenant) -> dg.SensorDefinition:
         job_name=tenant_job_name(tenant.id),
         minimum_interval_seconds=30,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Runs {tenant.id}'s models when new files land in its landing zone.",
+        description=(
+            f"Builds what depends on a source of {tenant.id} when new files land in its "
+            "landing zone."
+        ),
     )
     def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        cursor = json.loads(context.cursor) if context.cursor else {"since_ns": 0}
-        fresh = _newest_files(landing_dir(tenant.id), cursor["since_ns"])
+        active = context.instance.get_run_records(
+            filters=dg.RunsFilter(tags={TENANT_TAG: tenant.id}, statuses=_ACTIVE), limit=1
+        )
+        if active:
+            return dg.SensorResult(skip_reason=f"a run of tenant '{tenant.id}' is in progress")
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        graph = context.repository_def.asset_graph
+        landing = landing_dir(tenant.id)
+        fresh: dict[str, int] = {}
+        for source_dir in sorted(p for p in landing.glob("*") if p.is_dir()):
+            source = source_dir.name
+            key = dg.AssetKey([tenant.id, "landing", source])
+            if source.startswith(".") or not graph.has(key):
+                continue  # staging folders of a landing in progress, unknown folders
+            seen = max(cursor.get(source, 0), _landed_through(context.instance, key))
+            newest = newest_file_ns(source_dir)
+            if newest > seen:
+                fresh[source] = newest
         if not fresh:
             return dg.SensorResult(skip_reason="no new files in the landing zone")
-        newest = max(fresh.values())
-        landing_keys = [dg.AssetKey([tenant.id, "landing", source]) for source in sorted(fresh)]
-        selection = dg.AssetSelection.assets(*landing_keys).downstream() - dg.AssetSelection.assets(
-            *landing_keys
-        )
+        landing_keys = [dg.AssetKey([tenant.id, "landing", source]) for source in fresh]
+        selection = dg.AssetSelection.assets(*landing_keys)
+        assets = (selection.downstream() - selection).resolve(graph)
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
-                    run_key=f"{tenant.id}:{newest}",
-                    asset_selection=list(selection.resolve(context.repository_def.asset_graph)),
+                    run_key=f"{tenant.id}:{json.dumps(fresh, sort_keys=True)}",
+                    asset_selection=sorted(assets),
                     tags={**tenant_tags(tenant.id), "duckhouse/sources": ",".join(sorted(fresh))},
                 )
             ],
-            cursor=json.dumps({"since_ns": newest}),
+            cursor=json.dumps({**cursor, **fresh}),
         )
 
     return landing_sensor
