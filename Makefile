@@ -10,7 +10,8 @@ DOCS_PORT ?= 8080
 DAGSTER_PORT ?= 3000
 DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
-export DBT_PROFILES_DIR := $(CURDIR)/profiles
+DBT_PROFILES_DIR ?= $(CURDIR)/profiles
+export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
 .PHONY: help setup browser hooks demo build test lint lint-changed check fmt docs dagster clean

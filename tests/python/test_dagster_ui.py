@@ -72,10 +72,10 @@ def test_lineage_shows_both_tenants_and_ui_materialization_succeeds(dagster_ui) 
             page.wait_for_timeout(500)
             page.screenshot(path=str(SCREENSHOTS / "dagster_lineage.png"))
 
-            # the catalog lists every tenant's assets under its own key prefix
-            page.goto(f"{url}/assets")
+            # every tenant's view is an asset under its own key prefix, with its dbt docs
             for tenant in TENANTS:
-                page.get_by_text(f"{tenant} / views / finance_revenue_monthly").first.wait_for()
+                page.goto(f"{url}/assets/{tenant}/views/finance_revenue_monthly")
+                page.get_by_text("The finance view").first.wait_for()
 
             # launch the tenant's job from its page, as an operator would
             page.goto(f"{url}/locations/duckhouse.definitions/jobs/ui_a_build")
@@ -102,17 +102,19 @@ def test_lineage_shows_both_tenants_and_ui_materialization_succeeds(dagster_ui) 
             page.get_by_text("Success").first.wait_for()
             page.screenshot(path=str(SCREENSHOTS / "dagster_run_success.png"))
 
-            # the materialized view shows its row count; the UI agrees with the warehouse
+            # the gold mart shows its row count, and the UI agrees with the warehouse
             warehouse = root / "data" / "ui_a" / "ui_a.duckdb"
             with duckdb.connect(str(warehouse), read_only=True) as connection:
                 (rows,) = connection.execute(
-                    "select count(*) from finance.finance_revenue_monthly"
+                    "select count(*) from gold_finance.mart_finance__monthly_revenue"
                 ).fetchone()
             assert rows > 0
-            page.goto(f"{url}/assets/ui_a/views/finance_revenue_monthly")
+            page.goto(f"{url}/assets/ui_a/gold/mart_finance__monthly_revenue")
             page.get_by_text("Row count").first.wait_for()
-            assert str(rows) in page.inner_text("body")
-            page.screenshot(path=str(SCREENSHOTS / "dagster_view_asset.png"), full_page=True)
+            page.get_by_text("Execution Duration").first.wait_for()
+            body = page.inner_text("body")
+            assert f"{rows:,}" in body or str(rows) in body, f"row count {rows} not shown"
+            page.screenshot(path=str(SCREENSHOTS / "dagster_gold_asset.png"), full_page=True)
         finally:
             browser.close()
     assert (SCREENSHOTS / "dagster_lineage.png").stat().st_size > 10_000
