@@ -14,7 +14,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser hooks demo build test lint lint-changed check fmt docs dagster clean
+.PHONY: help setup browser postgres hooks demo build test lint lint-changed check fmt docs dagster clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,6 +30,11 @@ browser:  ## install Debian's chromium for the browser tests (needs root)
 	@command -v chromium >/dev/null 2>&1 || { \
 		[ "$$(id -u)" = 0 ] || { echo "chromium is missing: run 'make browser' as root" >&2; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+postgres:  ## install Debian's PostgreSQL server for the postgres source and its tests (needs root)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: run 'make postgres' as root" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 hooks: setup  ## install the pre-commit hooks into .git/hooks
 	$(BIN)/pre-commit install
@@ -57,7 +62,7 @@ fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix --processes 2 .
 
-test: setup browser lint  ## set up, lint, and run every test (browser tests included)
+test: setup browser postgres lint  ## set up, lint, and run every test (browser tests included)
 	$(BIN)/pytest
 
 docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:8080 (DOCS_PORT)

@@ -22,7 +22,13 @@ import duckdb
 from duckhouse import review
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.landing.tpch import land_tpch
-from duckhouse.paths import PROJECT_DIR, profiles_dir, registry_path, warehouse_path
+from duckhouse.paths import (
+    PROJECT_DIR,
+    profiles_dir,
+    registry_path,
+    tenant_dir,
+    warehouse_path,
+)
 from duckhouse.profiles import LINT_TARGET, render_profiles, write_profiles
 from duckhouse.tenants import RegistryError, Tenant, get_tenant, load_registry
 
@@ -56,6 +62,19 @@ def _ensure_profiles(tenants: list[Tenant]) -> None:
 
 
 def _land(tenant: Tenant, force: bool) -> None:
+    if tenant.tpch.mode == "postgres":
+        from duckhouse.pgserver import check_source
+
+        # nothing to land: dbt reads PostgreSQL directly. Check it first, so that a broken
+        # source stops the build here, with the warehouse of the last build untouched.
+        counts = check_source(tenant)
+        tenant_dir(tenant.id).mkdir(parents=True, exist_ok=True)  # the warehouse's folder
+        source = tenant.tpch.postgres
+        print(
+            f"[{tenant.id}] tpch: PostgreSQL {source.host}:{source.port}/{source.database} "
+            f"checked, {sum(counts.values()):,} rows in 8 tables (read by dbt, nothing to land)"
+        )
+        return
     result = land_tpch(tenant, force=force)
     if result.skipped:
         print(f"[{tenant.id}] tpch: landing at sf={tenant.tpch.scale_factor} is current, kept")
@@ -190,6 +209,31 @@ def cmd_lint_changed(args: argparse.Namespace) -> int:
     return EXIT_OK if result.returncode == 0 else EXIT_FAILED
 
 
+def cmd_pg(args: argparse.Namespace) -> int:
+    from duckhouse import pgserver
+
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    source = pgserver.require_local(tenant)
+    where = f"127.0.0.1:{source.port}"
+    if args.action == "up":
+        counts = pgserver.provision(tenant, force=args.force)
+        if counts is None:
+            print(f"[{tenant.id}] PostgreSQL {where}/{source.database}: TPC-H "
+                  f"sf={tenant.tpch.scale_factor} already loaded, kept")  # fmt: skip
+        else:
+            print(f"[{tenant.id}] PostgreSQL {where}/{source.database}: loaded "
+                  f"{sum(counts.values()):,} rows at sf={tenant.tpch.scale_factor}")  # fmt: skip
+    elif args.action == "refresh":
+        moved = pgserver.refresh(tenant, args.orders)
+        print(f"[{tenant.id}] PostgreSQL {where}/{source.database}: RF1 inserted "
+              f"{moved['inserted_orders']} orders, RF2 deleted {moved['deleted_orders']} "
+              f"({moved['orders_after']:,} orders now)")  # fmt: skip
+    else:
+        stopped = pgserver.LocalServer.for_port(source.port).stop()
+        print(f"PostgreSQL {where}: {'stopped' if stopped else 'was not running'}")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duckhouse", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -219,6 +263,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--catalog", type=Path, help="a catalog.json: check real columns too")
     check.add_argument("--format", choices=("text", "github"), default="text")
 
+    pg = verbs.add_parser(
+        "pg", help="the local demo PostgreSQL of a postgres tenant: up, refresh, down"
+    )
+    pg.add_argument("action", choices=("up", "refresh", "down"),
+                    help="up: start the server and load TPC-H (idempotent); refresh: RF1+RF2; "
+                         "down: stop the server")  # fmt: skip
+    pg.add_argument("tenant", help="tenant id (its registry entry names host, port, database)")
+    pg.add_argument("--force", action="store_true", help="up: reload TPC-H even if loaded")
+    pg.add_argument("--orders", type=int, help="refresh: orders per batch (default sf x 1500)")
+
     lint = verbs.add_parser("lint-changed", help="sqlfluff on SQL changed against --base")
     lint.add_argument("--base", default=os.environ.get("DUCKHOUSE_BASE_REF", "main"))
     lint.add_argument("--format", choices=sorted(_SQLFLUFF_FORMATS), default="human")
@@ -234,6 +288,7 @@ _COMMANDS = {
     "prepare": cmd_prepare,
     "check-project": cmd_check_project,
     "lint-changed": cmd_lint_changed,
+    "pg": cmd_pg,
 }
 
 
@@ -245,6 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"duckhouse: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DbtError as exc:
+        print(f"duckhouse: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except RuntimeError as exc:  # PostgresError and other failures with a clear message
         print(f"duckhouse: {exc}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -36,3 +36,14 @@ def extension_path(name: str) -> Path:
 
 def load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> None:
     connection.execute(f"LOAD '{extension_path(name)}'")
+
+
+def install_extensions(directory: Path, names: list[str]) -> None:
+    """Install extensions from their wheels into `directory` (a DuckDB
+    extension_directory), so that `INSTALL <name>` there finds them without a download."""
+    connection = duckdb.connect(config={"extension_directory": str(directory)})
+    try:
+        for name in names:
+            connection.execute(f"INSTALL '{extension_path(name)}'")
+    finally:
+        connection.close()

@@ -6,9 +6,14 @@ from pathlib import Path
 
 import yaml
 
+from duckhouse.extensions import install_extensions
+from duckhouse.paths import data_dir
 from duckhouse.tenants import Tenant
 
 PROFILE_NAME = "duckhouse"
+PG_ALIAS = "tpch_pg"  # the attached PostgreSQL database, in every postgres tenant's target
+PG_SECRET = "tpch_pg_secret"
+EXTENSION_DIR_NAME = ".duckdb_extensions"
 LINT_TARGET = "lint"
 _HEADER = """\
 # GENERATED from tenants.yml by `duckhouse profiles` -- do not edit by hand.
@@ -22,6 +27,34 @@ def _data_dir_expr() -> str:
     return "{{ env_var('DUCKHOUSE_DATA_DIR', 'data') }}"
 
 
+def _postgres_source(tenant: Tenant, output: dict) -> None:
+    """Attach the tenant's PostgreSQL read-only as `tpch_pg`. The connection is a DuckDB
+    secret whose password dbt reads from the environment variable the registry names:
+    no password in this file, in the attach statement or in dbt's logs."""
+    source = tenant.tpch.postgres
+    assert source is not None
+    output["extensions"] = ["postgres_scanner"]
+    # connection-time options (dbt-duckdb applies `settings` only after INSTALL/LOAD)
+    output["config_options"] = {
+        "extension_directory": f"{_data_dir_expr()}/{EXTENSION_DIR_NAME}",
+        "autoinstall_known_extensions": False,
+    }
+    output["secrets"] = [
+        {
+            "type": "postgres",
+            "name": PG_SECRET,
+            "host": source.host,
+            "port": source.port,
+            "database": source.database,
+            "user": source.user,
+            "password": f"{{{{ env_var('{source.password_env}') }}}}",
+        }
+    ]
+    output["attach"] = [
+        {"path": "", "alias": PG_ALIAS, "type": "postgres", "secret": PG_SECRET, "read_only": True}
+    ]
+
+
 def render_profiles(tenants: list[Tenant]) -> str:
     outputs: dict[str, dict] = {}
     for tenant in tenants:
@@ -32,6 +65,8 @@ def render_profiles(tenants: list[Tenant]) -> str:
             "external_root": f"{_data_dir_expr()}/{tenant.id}/exports",
             "settings": {"preserve_insertion_order": False},
         }
+        if tenant.tpch.mode == "postgres":
+            _postgres_source(tenant, outputs[tenant.id])
     outputs[LINT_TARGET] = {"type": "duckdb", "path": ":memory:", "threads": 1}
     default = tenants[0].id if tenants else LINT_TARGET
     document = {PROFILE_NAME: {"target": default, "outputs": outputs}}
@@ -39,6 +74,10 @@ def render_profiles(tenants: list[Tenant]) -> str:
 
 
 def write_profiles(tenants: list[Tenant], profiles_dir: Path) -> Path:
+    if any(tenant.tpch.mode == "postgres" for tenant in tenants):
+        # dbt-duckdb INSTALLs the extensions a target names: have them installed from
+        # their wheels, so that nothing is downloaded
+        install_extensions(data_dir() / EXTENSION_DIR_NAME, ["postgres_scanner"])
     profiles_dir.mkdir(parents=True, exist_ok=True)
     path = profiles_dir / "profiles.yml"
     path.write_text(render_profiles(tenants))

@@ -13,7 +13,9 @@ from pathlib import Path
 import yaml
 
 TENANT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
-TPCH_MODES = ("generated",)
+TPCH_MODES = ("generated", "postgres")
+PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+ENV_VAR_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 # Scale factors for which DuckDB ships the official TPC-H answers are 0.01, 0.1 and 1;
 # any positive value works for building.
 MAX_SCALE_FACTOR = 100.0
@@ -34,9 +36,22 @@ def validate_tenant_id(tenant_id: object) -> str:
 
 
 @dataclass(frozen=True)
+class PostgresConnection:
+    """Where a tenant's TPC-H lives in PostgreSQL. The password is never in the registry:
+    only the name of the environment variable that holds it."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password_env: str
+
+
+@dataclass(frozen=True)
 class TpchSource:
     mode: str
     scale_factor: float
+    postgres: PostgresConnection | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,39 @@ def _require(mapping: object, key: str, where: str) -> object:
     if not isinstance(mapping, dict) or key not in mapping:
         raise RegistryError(f"{where}: missing required field '{key}'")
     return mapping[key]
+
+
+def _parse_postgres(tpch_raw: dict, where: str) -> PostgresConnection:
+    where = f"{where} sources.tpch.postgres"
+    raw = _require(tpch_raw, "postgres", where.rsplit(".", 1)[0])
+    if "password" in raw:
+        raise RegistryError(
+            f"{where}: never put a password in the registry; name the environment "
+            "variable that holds it in 'password_env'"
+        )
+    host = str(_require(raw, "host", where))
+    port = _require(raw, "port", where)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise RegistryError(f"{where}: port must be an integer in 1..65535, got {port!r}")
+    names = {}
+    for field in ("database", "user"):
+        value = _require(raw, field, where)
+        if not isinstance(value, str) or not PG_IDENTIFIER.fullmatch(value):
+            raise RegistryError(
+                f"{where}: {field} must be a plain lowercase identifier, got {value!r}"
+            )
+        if field == "user" and value.startswith("pg_"):
+            raise RegistryError(f"{where}: user {value!r}: role names pg_* are reserved")
+        names[field] = value
+    password_env = _require(raw, "password_env", where)
+    if not isinstance(password_env, str) or not ENV_VAR_NAME.fullmatch(password_env):
+        raise RegistryError(
+            f"{where}: password_env must name an environment variable (A-Z, 0-9, _), "
+            f"got {password_env!r}"
+        )
+    if not host or any(c.isspace() or c in "'\\=" for c in host):
+        raise RegistryError(f"{where}: host {host!r} is not a host name or address")
+    return PostgresConnection(host, port, names["database"], names["user"], password_env)
 
 
 def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
@@ -81,6 +129,7 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
             f"{where}: sources.tpch.scale_factor must be a number in (0, {MAX_SCALE_FACTOR}], "
             f"got {scale_factor!r}"
         )
+    postgres = _parse_postgres(tpch_raw, where) if mode == "postgres" else None
     schedule_raw = _require(raw, "schedule", where)
     schedule = Schedule(
         cron=str(_require(schedule_raw, "cron", f"{where} schedule")),
@@ -91,7 +140,7 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
     return Tenant(
         id=tenant_id,
         display_name=display_name,
-        tpch=TpchSource(mode=str(mode), scale_factor=float(scale_factor)),
+        tpch=TpchSource(mode=str(mode), scale_factor=float(scale_factor), postgres=postgres),
         schedule=schedule,
     )
 

@@ -1,0 +1,255 @@
+"""TPC-H from a real PostgreSQL server: provisioned by `duckhouse pg up` (idempotent),
+attached read-only by the tenant's dbt target, built into the same gold as a tenant built
+from files, moved on by the refresh functions, with the password kept out of every file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PROJECT_DIR, TENANTS, free_port, make_env
+
+TENANT = "pg_t"
+PASSWORD_ENV = "PG_T_PASSWORD"
+PASSWORD = "not-in-any-file-7Qx"
+FILE_TWIN = "tiny_a"  # the session lakehouse's tenant at the same scale factor
+PG_BIN = Path("/usr/lib/postgresql")
+
+
+def _registry(path: Path, port: int, user: str = "tenant_pg_t") -> None:
+    path.write_text(
+        "tenants:\n"
+        f"  - id: {TENANT}\n"
+        "    display_name: PostgreSQL tenant\n"
+        "    sources:\n"
+        "      tpch:\n"
+        "        mode: postgres\n"
+        f"        scale_factor: {TENANTS[FILE_TWIN]}\n"
+        "        postgres:\n"
+        "          host: 127.0.0.1\n"
+        f"          port: {port}\n"
+        "          database: pg_t_tpch\n"
+        f"          user: {user}\n"
+        f"          password_env: {PASSWORD_ENV}\n"
+        "    schedule:\n"
+        '      cron: "0 3 * * *"\n'
+        "      timezone: UTC\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def pg_tenant(tmp_path_factory):
+    if not any(PG_BIN.glob("*/bin/initdb")) and not shutil.which("initdb"):
+        pytest.fail("PostgreSQL is not installed: `make setup` installs it (as root)")
+    root = tmp_path_factory.mktemp("pg")
+    registry = root / "tenants.yml"
+    port = free_port()
+    _registry(registry, port)
+    env = make_env(root, registry)
+    # the server directory must be reachable by the `postgres` system user when root
+    server_root = Path(tempfile.mkdtemp(prefix="duckhouse-pg-"))
+    server_root.chmod(0o755)
+    env.update({PASSWORD_ENV: PASSWORD, "DUCKHOUSE_PG_DIR": str(server_root)})
+
+    def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "duckhouse.cli", *args],
+            cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
+        )  # fmt: skip
+        if check and result.returncode != 0:
+            raise AssertionError(f"duckhouse {' '.join(args)}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    try:
+        yield root, env, cli, port
+    finally:
+        cli("pg", "down", TENANT, check=False)
+        shutil.rmtree(server_root, ignore_errors=True)
+
+
+def _pg(env: dict[str, str], port: int) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the tenant's database attached as the tenant's user."""
+    from duckhouse.extensions import load_extension
+
+    connection = duckdb.connect()
+    load_extension(connection, "postgres_scanner")
+    connection.execute(
+        f"attach 'host=127.0.0.1 port={port} dbname=pg_t_tpch user=tenant_pg_t "
+        f"password={env[PASSWORD_ENV]}' as pg (type postgres, read_only)"
+    )
+    return connection
+
+
+def _gold(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {
+            view: connection.execute(
+                f"select * exclude (tenant_id) from {view} order by all"
+            ).fetchall()
+            for view in (
+                "finance.revenue_monthly",
+                "marketing.segment_performance",
+                "marketing.customer_value",
+                "marketing.top_brands",
+                "marketing.delivery_performance",
+            )
+        }
+
+
+def test_pg_up_is_idempotent_and_keeps_tpch_types(pg_tenant) -> None:
+    _root, env, cli, port = pg_tenant
+    first = cli("pg", "up", TENANT)
+    assert "loaded" in first.stdout
+    second = cli("pg", "up", TENANT)
+    assert "already loaded, kept" in second.stdout
+
+    with _pg(env, port) as connection:
+        (orders,) = connection.execute("select count(*) from pg.public.orders").fetchone()
+        (lines,) = connection.execute("select count(*) from pg.public.lineitem").fetchone()
+        types = dict(
+            connection.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_catalog = 'pg' and table_name = 'lineitem'"
+            ).fetchall()
+        )
+    assert orders == 15_000, "the second `pg up` must not load TPC-H again"
+    assert lines == 60_175
+    assert types["l_extendedprice"] == "DECIMAL(15,2)"
+    assert types["l_shipdate"] == "DATE"
+
+
+def test_pg_tenant_builds_the_same_gold_as_from_files(pg_tenant, lakehouse) -> None:
+    root, _env, cli, _port = pg_tenant
+    cli("pg", "up", TENANT)
+    result = cli("build", TENANT)
+    assert "nothing to land" in result.stdout
+    warehouse = root / "data" / TENANT / f"{TENANT}.duckdb"
+    assert _gold(warehouse) == _gold(lakehouse.warehouse(FILE_TWIN))
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (tenant_ids,) = connection.execute(
+            "select list(distinct tenant_id) from finance.revenue_monthly"
+        ).fetchone()
+        (source_file,) = connection.execute(
+            "select any_value(_source_file) from bronze.stg_tpch__orders"
+        ).fetchone()
+    assert tenant_ids == [TENANT]
+    assert source_file == "tpch_pg.public.orders"
+
+
+def test_refresh_moves_the_business_on_and_the_build_follows(pg_tenant) -> None:
+    root, env, cli, port = pg_tenant
+    cli("pg", "up", TENANT)
+    cli("build", TENANT)
+    moved = cli("pg", "refresh", TENANT, "--orders", "40")
+    assert "RF1 inserted 40 orders, RF2 deleted 40" in moved.stdout
+    cli("build", TENANT)
+
+    with _pg(env, port) as connection:
+        pg_orders = set(connection.execute("select o_orderkey from pg.public.orders").fetchall())
+        (pg_lines,) = connection.execute("select count(*) from pg.public.lineitem").fetchone()
+    warehouse = root / "data" / TENANT / f"{TENANT}.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        bronze = set(connection.execute("select order_id from bronze.stg_tpch__orders").fetchall())
+        (lines,) = connection.execute("select count(*) from silver.fct_order_lines").fetchone()
+        (orphans,) = connection.execute(
+            "select count(*) from silver.fct_order_lines as l anti join silver.fct_orders "
+            "as o using (order_id)"
+        ).fetchone()
+    assert bronze == pg_orders
+    assert len(bronze) == 15_000
+    assert max(bronze)[0] > 60_000, "RF1's new orders are landed"
+    assert (1,) not in bronze, "RF2's deleted orders are gone"
+    assert lines == pg_lines
+    assert orphans == 0
+
+
+def test_password_stays_out_of_every_file(pg_tenant) -> None:
+    root, _env, cli, _port = pg_tenant
+    cli("pg", "up", TENANT)
+    cli("build", TENANT)
+    cli("prepare", TENANT)
+    searched = [root / "profiles" / "profiles.yml", PROJECT_DIR / "target" / TENANT]
+    for top in searched:
+        for path in [top] if top.is_file() else top.rglob("*"):
+            if path.is_file() and path.suffix in (".yml", ".json", ".sql", ".log", ".txt"):
+                assert PASSWORD not in path.read_text(errors="replace"), path
+    assert f"env_var(''{PASSWORD_ENV}'')" in (root / "profiles" / "profiles.yml").read_text()
+
+
+def test_missing_password_names_the_tenant_and_variable(pg_tenant) -> None:
+    _root, env, _cli, _port = pg_tenant
+    without = {k: v for k, v in env.items() if k != PASSWORD_ENV}
+    result = subprocess.run(
+        [sys.executable, "-m", "duckhouse.cli", "pg", "up", TENANT],
+        cwd=PROJECT_DIR, env=without, text=True, capture_output=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"tenant '{TENANT}'" in result.stderr
+    assert f"${PASSWORD_ENV}" in result.stderr
+
+
+def test_registry_refuses_a_password_and_reserved_roles(tmp_path) -> None:
+    from duckhouse.tenants import RegistryError, load_registry
+
+    registry = tmp_path / "tenants.yml"
+    _registry(registry, 5432)
+    registry.write_text(registry.read_text().replace(
+        "          password_env:", "          password: hunter2\n          password_env:"
+    ))  # fmt: skip
+    with pytest.raises(RegistryError, match="never put a password in the registry"):
+        load_registry(registry)
+    _registry(registry, 5432, user="pg_admin")
+    with pytest.raises(RegistryError, match=r"pg_admin.*reserved"):
+        load_registry(registry)
+    _registry(registry, 70000)
+    with pytest.raises(RegistryError, match=f"tenant '{TENANT}'.*port"):
+        load_registry(registry)
+
+
+def test_broken_source_stops_the_build_and_keeps_the_last_one(pg_tenant) -> None:
+    """Changed column type, missing table, wrong password, server down: each stops the build
+    with the tenant, the server and the table named; the last build stays queryable."""
+    from duckhouse.pgserver import LocalServer
+
+    root, env, cli, port = pg_tenant
+    cli("pg", "up", TENANT)
+    cli("build", TENANT)
+    warehouse = root / "data" / TENANT / f"{TENANT}.duckdb"
+    before = _gold(warehouse)
+    server = LocalServer(port=port, directory=Path(env["DUCKHOUSE_PG_DIR"]) / str(port))
+    where = f"tenant '{TENANT}': PostgreSQL 127.0.0.1:{port}/pg_t_tpch"
+
+    def fails_with(*expected: str, run_env: dict[str, str] | None = None) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "duckhouse.cli", "build", TENANT],
+            cwd=PROJECT_DIR, env=run_env or env, text=True, capture_output=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stdout + result.stderr
+        for text in (where, *expected):
+            assert text in result.stderr, result.stderr
+        assert PASSWORD not in result.stdout + result.stderr
+        assert _gold(warehouse) == before, "the last good build must stay intact"
+
+    server.psql("pg_t_tpch", "alter table orders alter column o_totalprice type double precision")
+    fails_with("table public.orders column o_totalprice is DOUBLE, expected DECIMAL(15,2)")
+    server.psql("pg_t_tpch", "alter table orders alter column o_totalprice type numeric(15, 2)")
+
+    server.psql("pg_t_tpch", "alter table lineitem rename to lineitem_moved")
+    fails_with("table public.lineitem is missing")
+    server.psql("pg_t_tpch", "alter table lineitem_moved rename to lineitem")
+
+    fails_with("password authentication failed", run_env={**env, PASSWORD_ENV: "wrong"})
+
+    cli("pg", "down", TENANT)
+    try:
+        fails_with("cannot connect as tenant_pg_t")
+    finally:
+        cli("pg", "up", TENANT)
+    cli("build", TENANT)
+    assert _gold(warehouse) == before
