@@ -29,7 +29,7 @@ from duckhouse.paths import (
     tenant_dir,
     warehouse_path,
 )
-from duckhouse.profiles import LINT_TARGET, render_profiles, write_profiles
+from duckhouse.profiles import LINT_TARGET, ensure_profiles, write_profiles
 from duckhouse.tenants import RegistryError, Tenant, get_tenant, load_registry
 
 EXIT_OK = 0
@@ -54,11 +54,8 @@ def _select(ids: Sequence[str]) -> list[Tenant]:
 
 def _ensure_profiles(tenants: list[Tenant]) -> None:
     """Keep profiles.yml in step with the registry (it is generated, never hand-edited)."""
-    path = profiles_dir() / "profiles.yml"
-    rendered = render_profiles(tenants)
-    if not path.is_file() or path.read_text() != rendered:
-        write_profiles(tenants, profiles_dir())
-        print(f"rendered {path} from {registry_path()}")
+    if ensure_profiles(tenants, profiles_dir()):
+        print(f"rendered {profiles_dir() / 'profiles.yml'} from {registry_path()}")
 
 
 def _land(tenant: Tenant, force: bool) -> None:

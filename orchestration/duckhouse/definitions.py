@@ -14,7 +14,8 @@ from duckhouse.defs.dbt import build_dbt_assets, newest_project_file, prepare_st
 from duckhouse.defs.landing import build_landing_assets
 from duckhouse.defs.schedules import build_tenant_job, build_tenant_schedule
 from duckhouse.defs.sensors import build_landing_sensor
-from duckhouse.paths import DATA_DIR_ENV, data_dir, registry_path
+from duckhouse.paths import DATA_DIR_ENV, data_dir, profiles_dir, registry_path
+from duckhouse.profiles import ensure_profiles
 from duckhouse.tenants import load_registry
 
 
@@ -23,8 +24,10 @@ def build_definitions() -> dg.Definitions:
     os.environ[DATA_DIR_ENV] = str(data_dir())
     assets: list[dg.AssetsDefinition] = []
     jobs, schedules, sensors = [], [], []
-    newest_input = newest_project_file()
     tenants = load_registry(registry_path())
+    # a tenant added to the registry gets its dbt target before its manifest is parsed
+    ensure_profiles(tenants, profiles_dir())
+    newest_input = newest_project_file()
     prepare_stale_manifests([tenant.id for tenant in tenants], newest_input)
     for tenant in tenants:
         assets += build_landing_assets(tenant)

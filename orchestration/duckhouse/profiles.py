@@ -82,3 +82,12 @@ def write_profiles(tenants: list[Tenant], profiles_dir: Path) -> Path:
     path = profiles_dir / "profiles.yml"
     path.write_text(render_profiles(tenants))
     return path
+
+
+def ensure_profiles(tenants: list[Tenant], profiles_dir: Path) -> bool:
+    """Keep profiles.yml in step with the registry; True if it had to be (re)written."""
+    path = profiles_dir / "profiles.yml"
+    if path.is_file() and path.read_text() == render_profiles(tenants):
+        return False
+    write_profiles(tenants, profiles_dir)
+    return True

@@ -253,3 +253,27 @@ def test_broken_source_stops_the_build_and_keeps_the_last_one(pg_tenant) -> None
         cli("pg", "up", TENANT)
     cli("build", TENANT)
     assert _gold(warehouse) == before
+
+
+def test_dagster_source_asset_checks_postgres(pg_tenant, monkeypatch) -> None:
+    """In Dagster, a postgres tenant's landing asset checks its database and reports the
+    rows per table it holds, with where the data lives but never who reads it or how."""
+    import dagster as dg
+
+    _root, env, cli, port = pg_tenant
+    cli("pg", "up", TENANT)
+    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR", PASSWORD_ENV):
+        monkeypatch.setenv(name, env[name])
+    from duckhouse.definitions import build_definitions
+
+    defs = build_definitions()
+    key = dg.AssetKey([TENANT, "landing", "tpch"])
+    result = dg.materialize([defs.resolve_assets_def(key)], selection=[key])
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.event_specific_data.materialization.metadata
+    with _pg(env, port) as connection:
+        (orders,) = connection.execute("select count(*) from pg.public.orders").fetchone()
+    assert metadata["rows_per_table"].value["orders"] == orders
+    assert metadata["source"].value == f"postgresql://127.0.0.1:{port}/pg_t_tpch"
+    assert PASSWORD not in repr(metadata) and "tenant_pg_t" not in repr(metadata)
