@@ -176,8 +176,30 @@ def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.As
             target=tenant.id,
             dbt_executable=dbt_executable(),
         )
-        yield from (
-            dbt.cli(["build"], context=context).stream().fetch_row_counts().fetch_column_metadata()
-        )
+        try:
+            yield from (
+                dbt.cli(["build"], context=context)
+                .stream()
+                .fetch_row_counts()
+                .fetch_column_metadata()
+            )
+        finally:
+            release_warehouse()
 
     return _tenant_dbt_assets
+
+
+def release_warehouse() -> None:
+    """Close the warehouse connection the metadata queries opened in this process.
+
+    fetch_row_counts and fetch_column_metadata query the warehouse through dbt-duckdb, whose
+    connection is process-wide and outlives the step. A process that materializes in-process
+    (tests, `dagster asset materialize` with the in-process executor) would otherwise keep the
+    tenant's DuckDB file locked, and the tenant's next run would fail on the writer lock.
+    """
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
