@@ -12,6 +12,9 @@ dbt hub is out of reach), applied to duckhouse's layout:
   source-joined            no model joins a source with anything else
   naming                   models are named for their layer and folder
   public-contract          every public view enforces its contract, every column typed
+
+A model may be exempted from one rule, never silently: `meta: {review_exceptions: {<rule>:
+<reason>}}` in its YAML, with the reason in words (an empty reason is itself a violation).
 """
 
 from __future__ import annotations
@@ -98,8 +101,26 @@ def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation
             continue
         name, path = node["name"], node["original_file_path"]
 
-        def flag(rule: str, message: str, name: str = name, path: str = path) -> None:
-            violations.append(Violation(path, name, rule, message))
+        exceptions = (node.get("config", {}).get("meta") or node.get("meta") or {}).get(
+            "review_exceptions", {}
+        )
+        for rule, reason in exceptions.items():
+            if not str(reason or "").strip():
+                violations.append(
+                    Violation(
+                        path, name, "review-exception", f"exempt from {rule} without a reason"
+                    )
+                )
+
+        def flag(
+            rule: str,
+            message: str,
+            name: str = name,
+            path: str = path,
+            exceptions: dict = exceptions,
+        ) -> None:
+            if not str(exceptions.get(rule) or "").strip():
+                violations.append(Violation(path, name, rule, message))
 
         if not node.get("description", "").strip():
             flag("model-description", "has no description in its folder's YAML")

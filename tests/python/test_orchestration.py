@@ -99,6 +99,9 @@ def test_materialize_one_tenant_in_process(dagster_tenant, monkeypatch) -> None:
     assert orders["dagster/row_count"].value == landed["row_counts"]["orders"]
     assert "dagster/column_schema" in materialized["dag_t/views/finance_revenue_monthly"]
     assert materialized["dag_t/landing/tpch"]["rows"].value == sum(landed["row_counts"].values())
+    # dbt's artifacts go to the tenant's own folder, not a new folder per run
+    assert (PROJECT_DIR / "target" / "dag_t" / "dagster" / "run_results.json").is_file()
+    assert not list((PROJECT_DIR / "target").glob("dag_t_dbt_build-*"))
     # the metadata queries ran in this process; they must not keep the warehouse locked
     writer = f"import duckdb; duckdb.connect({str(warehouse)!r}).close()"
     subprocess.run([sys.executable, "-c", writer], check=True)

@@ -115,3 +115,50 @@ def test_pre_commit_rejects_the_bad_model(pull_request, tmp_path) -> None:
     failed = [line for line in result.stdout.splitlines() if line.endswith("Failed")]
     assert any(line.startswith("sqlfluff lint") for line in failed), result.stdout
     assert any(line.startswith("dbt project rules") for line in failed), result.stdout
+
+
+def _manifest_with(meta: dict) -> dict:
+    """A one-model manifest: a bronze model reading two sources, documented and keyed."""
+    model = "model.duckhouse.stg_tpch__both"
+    return {
+        "metadata": {"project_name": "duckhouse"},
+        "nodes": {
+            model: {
+                "resource_type": "model",
+                "package_name": "duckhouse",
+                "name": "stg_tpch__both",
+                "original_file_path": "models/bronze/tpch/stg_tpch__both.sql",
+                "description": "Both tables.",
+                "columns": {"id": {"description": "Key."}},
+                "config": {"meta": meta},
+                "depends_on": {"nodes": ["source.duckhouse.tpch.a", "source.duckhouse.tpch.b"]},
+            },
+            **{
+                f"test.duckhouse.{name}_id": {
+                    "resource_type": "test",
+                    "package_name": "duckhouse",
+                    "attached_node": model,
+                    "column_name": "id",
+                    "test_metadata": {"name": name, "kwargs": {"column_name": "id"}},
+                    "config": {},
+                    "depends_on": {"nodes": [model]},
+                }
+                for name in ("unique", "not_null")
+            },
+        },
+        "sources": {},
+    }
+
+
+def test_a_rule_exception_needs_a_reason() -> None:
+    from duckhouse.review import check_project
+
+    rules = [v.rule for v in check_project(_manifest_with({}))]
+    assert rules == ["source-joined"]
+    reason = {"review_exceptions": {"source-joined": "read in one snapshot"}}
+    assert check_project(_manifest_with(reason)) == []
+    empty = {"review_exceptions": {"source-joined": " "}}
+    assert [v.rule for v in check_project(_manifest_with(empty))] == [
+        "review-exception",
+        "source-joined",
+    ]

@@ -1,32 +1,36 @@
-with source as (
+-- The line rows of the extract (a view: orders and lines are landed together, once).
+{{ config(materialized='view') }}
 
-    select * from {{ source('tpch', 'lineitem') }}
+with extract as (
+
+    select * from {{ ref('stg_tpch__order_extract') }}
 
 ),
 
-renamed as (
+lines as (
 
     select
-        cast(l_orderkey as bigint) as order_id,
-        cast(l_linenumber as integer) as line_number,
-        cast(l_partkey as bigint) as part_id,
-        cast(l_suppkey as bigint) as supplier_id,
-        cast(l_quantity as decimal(15, 2)) as quantity,
-        cast(l_extendedprice as decimal(15, 2)) as extended_price,
-        cast(l_discount as decimal(15, 2)) as discount_rate,
-        cast(l_tax as decimal(15, 2)) as tax_rate,
-        cast(l_returnflag as varchar) as return_flag,
-        cast(l_linestatus as varchar) as line_status,
-        cast(l_shipdate as date) as ship_date,
-        cast(l_commitdate as date) as commit_date,
-        cast(l_receiptdate as date) as receipt_date,
-        cast(l_shipinstruct as varchar) as ship_instructions,
-        cast(l_shipmode as varchar) as ship_mode,
-        cast(l_comment as varchar) as line_comment,
-        cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
-    from source
+        order_id,
+        line_number,
+        part_id,
+        supplier_id,
+        quantity,
+        extended_price,
+        discount_rate,
+        tax_rate,
+        return_flag,
+        line_status,
+        ship_date,
+        commit_date,
+        receipt_date,
+        ship_instructions,
+        ship_mode,
+        line_comment,
+        _source_file,
+        _extracted_at as _loaded_at
+    from extract
+    where record_type = 'line'
 
 )
 
-select * from renamed
+select * from lines

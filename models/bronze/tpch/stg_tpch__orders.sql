@@ -1,25 +1,29 @@
-with source as (
+-- The order rows of the extract (a view: orders and lines are landed together, once).
+{{ config(materialized='view') }}
 
-    select * from {{ source('tpch', 'orders') }}
+with extract as (
+
+    select * from {{ ref('stg_tpch__order_extract') }}
 
 ),
 
-renamed as (
+orders as (
 
     select
-        cast(o_orderkey as bigint) as order_id,
-        cast(o_custkey as bigint) as customer_id,
-        cast(o_orderstatus as varchar) as order_status,
-        cast(o_totalprice as decimal(15, 2)) as total_price,
-        cast(o_orderdate as date) as order_date,
-        cast(o_orderpriority as varchar) as order_priority,
-        cast(o_clerk as varchar) as clerk_name,
-        cast(o_shippriority as integer) as ship_priority,
-        cast(o_comment as varchar) as order_comment,
-        cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
-    from source
+        order_id,
+        customer_id,
+        order_status,
+        total_price,
+        order_date,
+        order_priority,
+        clerk_name,
+        ship_priority,
+        order_comment,
+        _source_file,
+        _extracted_at as _loaded_at
+    from extract
+    where record_type = 'order'
 
 )
 
-select * from renamed
+select * from orders

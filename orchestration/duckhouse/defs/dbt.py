@@ -178,7 +178,9 @@ def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.As
         )
         try:
             yield from (
-                dbt.cli(["build"], context=context)
+                # one artifacts folder per tenant, reused: the tenant's pool runs one build
+                # at a time (dagster-dbt would otherwise leave a folder per run in target/)
+                dbt.cli(["build"], context=context, target_path=target_path(tenant.id) / "dagster")
                 .stream()
                 .fetch_row_counts()
                 .fetch_column_metadata()
