@@ -9,6 +9,7 @@ duckhouse demo                build every registered tenant and say where to loo
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,6 +22,17 @@ import duckdb
 
 from duckhouse import review
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
+from duckhouse.landing.ksqldb import (
+    FAULTS,
+    Lake,
+    add_feed,
+    archive_feed,
+    lake_dir,
+    land_ksqldb,
+    read_feeds,
+    set_feed_enabled,
+    sync_feeds,
+)
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -59,6 +71,33 @@ def _ensure_profiles(tenants: list[Tenant]) -> None:
 
 
 def _land(tenant: Tenant, force: bool) -> None:
+    _land_tpch(tenant, force)
+    lake = land_ksqldb(tenant, force=force)
+    if lake.skipped:
+        print(f"[{tenant.id}] ksqldb: export lake present ({lake.events:,} events), kept")
+    else:
+        print(
+            f"[{tenant.id}] ksqldb: generated {lake.events:,} events in {lake.files:,} files "
+            f"in {lake.seconds:.1f}s -> {lake.path}"
+        )
+
+
+def _quarantined_files(tenant_id: str) -> list[tuple[str, str]]:
+    """Lake files the last build could not land, with why (empty when none)."""
+    path = warehouse_path(tenant_id)
+    if not path.is_file():
+        return []
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            return connection.execute(
+                "select lake_path, reason from bronze.stg_ksqldb__lake_files "
+                "where status = 'quarantined' order by lake_path"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return []
+
+
+def _land_tpch(tenant: Tenant, force: bool) -> None:
     if tenant.tpch.mode == "postgres":
         from duckhouse.pgserver import check_source
 
@@ -111,6 +150,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         _land(tenant, args.force_land)
         run_dbt(tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []))
         print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s")
+        skipped = _quarantined_files(tenant.id)
+        if skipped:
+            print(f"[{tenant.id}] ksqldb: {len(skipped)} file(s) quarantined, not landed:")
+            for lake_path, reason in skipped:
+                print(f"    {lake_path}: {reason}")
     return EXIT_OK
 
 
@@ -231,6 +275,59 @@ def cmd_pg(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lake(args: argparse.Namespace) -> int:
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    if args.action == "generate":
+        result = land_ksqldb(tenant, force=True)
+        print(f"[{tenant.id}] ksqldb: generated {result.events:,} events in {result.files:,} "
+              f"files -> {result.path}")  # fmt: skip
+    elif args.action == "append-day":
+        lake = Lake(tenant)
+        files = lake.append_day()
+        version = lake.state["table_version"]
+        print(f"[{tenant.id}] ksqldb: exported day {lake.state['days']} "
+              f"({files} stream files, tables at version v{version})")  # fmt: skip
+    else:
+        if args.fault is None:
+            raise RegistryError(f"lake inject: name a fault ({', '.join(FAULTS)})")
+        written = Lake(tenant).inject(args.fault, args.count)
+        print(f"[{tenant.id}] ksqldb: injected {args.fault}:")
+        for path in written:
+            print(f"    {path}")
+    return EXIT_OK
+
+
+def cmd_feeds(args: argparse.Namespace) -> int:
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    root = lake_dir(tenant.id)
+    if not (root / "feeds").is_dir():
+        raise RegistryError(
+            f"tenant '{tenant.id}' has no ksqlDB lake yet: duckhouse land {tenant.id}"
+        )
+    if args.action in ("add", "enable", "disable", "archive") and not args.feed:
+        raise RegistryError(f"feeds {args.action}: name the feed")
+    if args.action == "list":
+        print(f"{'feed':<32} {'kind':<7} {'status':<9} {'files':>6} {'rows':>10}  last export")
+        for feed in read_feeds(root):
+            meta_path = root / feed["path"] / "_metadata.json"
+            meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+            print(f"{feed['name']:<32} {feed['kind']:<7} {feed['status']:<9} "
+                  f"{meta.get('files', 0):>6} {meta.get('rows', 0):>10,}  "
+                  f"{meta.get('last_export', '-')}")  # fmt: skip
+    elif args.action == "add":
+        print(f"added {add_feed(root, args.feed)}")
+    elif args.action in ("enable", "disable"):
+        path = set_feed_enabled(root, args.feed, args.action == "enable")
+        print(f"{args.action}d {args.feed} ({path})")
+    elif args.action == "archive":
+        print(f"archived {args.feed} -> {archive_feed(root, args.feed)}")
+    else:
+        changes = sync_feeds(tenant)
+        print(f"[{tenant.id}] feeds synced with the registry: added {changes['added'] or 'none'}, "
+              f"archived {changes['archived'] or 'none'}")  # fmt: skip
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="duckhouse", description=__doc__.split("\n")[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -270,6 +367,24 @@ def _parser() -> argparse.ArgumentParser:
     pg.add_argument("--force", action="store_true", help="up: reload TPC-H even if loaded")
     pg.add_argument("--orders", type=int, help="refresh: orders per batch (default sf x 1500)")
 
+    lake = verbs.add_parser(
+        "lake", help="the ksqlDB export lake of a tenant: generate, append a day, inject a fault"
+    )
+    lake.add_argument("action", choices=("generate", "append-day", "inject"),
+                      help="generate: (re)write the whole lake from the registry's seed; "
+                           "append-day: export one more day; inject: write one fault")  # fmt: skip
+    lake.add_argument("tenant", help="tenant id")
+    lake.add_argument("fault", nargs="?", choices=FAULTS, help="inject: which fault")
+    lake.add_argument("--count", type=int, default=5, help="inject: events duplicated / late")
+
+    feeds = verbs.add_parser(
+        "feeds",
+        help="the feeds of a tenant's ksqlDB lake: list, add, enable, disable, archive, sync",
+    )
+    feeds.add_argument("action", choices=("list", "add", "enable", "disable", "archive", "sync"))
+    feeds.add_argument("tenant", help="tenant id")
+    feeds.add_argument("feed", nargs="?", help="add/enable/disable/archive: the feed")
+
     lint = verbs.add_parser("lint-changed", help="sqlfluff on SQL changed against --base")
     lint.add_argument("--base", default=os.environ.get("DUCKHOUSE_BASE_REF", "main"))
     lint.add_argument("--format", choices=sorted(_SQLFLUFF_FORMATS), default="human")
@@ -286,6 +401,8 @@ _COMMANDS = {
     "check-project": cmd_check_project,
     "lint-changed": cmd_lint_changed,
     "pg": cmd_pg,
+    "lake": cmd_lake,
+    "feeds": cmd_feeds,
 }
 
 

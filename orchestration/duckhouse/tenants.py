@@ -7,7 +7,9 @@ fails loudly with the tenant and the field named, before any data is touched.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -60,12 +62,41 @@ class Schedule:
     timezone: str
 
 
+KSQLDB_STREAMS = (
+    "transaction_stream",
+    "transaction_flattened",
+    "transaction_stream_anonymized",
+    "transaction_stream_blacklisted",
+)
+KSQLDB_TABLES = (
+    "user_transaction_summary",
+    "user_transaction_summary_eur",
+    "payment_method_totals",
+    "product_purchase_counts",
+)
+KSQLDB_FEEDS = KSQLDB_STREAMS + KSQLDB_TABLES
+
+
+@dataclass(frozen=True)
+class KsqldbSource:
+    """The streaming system's export lake. Its files land in the tenant's landing zone
+    (`landing/ksqldb`); for the demo they are generated from `seed`, deterministically."""
+
+    seed: int = 1
+    start_date: str = "2026-01-01"
+    days: int = 30
+    events_per_day: int = 200
+    files_per_day: int = 4
+    feeds: tuple[str, ...] = KSQLDB_FEEDS
+
+
 @dataclass(frozen=True)
 class Tenant:
     id: str
     display_name: str
     tpch: TpchSource
     schedule: Schedule
+    ksqldb: KsqldbSource = KsqldbSource()
 
 
 def _require(mapping: object, key: str, where: str) -> object:
@@ -107,6 +138,45 @@ def _parse_postgres(tpch_raw: dict, where: str) -> PostgresConnection:
     return PostgresConnection(host, port, names["database"], names["user"], password_env)
 
 
+def _positive_int(raw: dict, key: str, default: int, where: str, maximum: int) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= maximum:
+        raise RegistryError(f"{where}.{key} must be an integer in 1..{maximum}, got {value!r}")
+    return value
+
+
+def _parse_ksqldb(sources: dict, tenant_id: str, where: str) -> KsqldbSource:
+    where = f"{where} sources.ksqldb"
+    raw = sources.get("ksqldb") or {}
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: expected a mapping")
+    unknown = set(raw) - {"seed", "start_date", "days", "events_per_day", "files_per_day", "feeds"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown field(s) {sorted(unknown)}")
+    # the default seed differs per tenant, so that two tenants' lakes differ
+    seed = raw.get("seed", zlib.crc32(tenant_id.encode()) % 1_000_000)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise RegistryError(f"{where}.seed must be a non-negative integer, got {seed!r}")
+    start = str(raw.get("start_date", KsqldbSource.start_date))
+    try:
+        date.fromisoformat(start)
+    except ValueError as exc:
+        raise RegistryError(f"{where}.start_date must be YYYY-MM-DD, got {start!r}") from exc
+    feeds = raw.get("feeds", list(KSQLDB_FEEDS))
+    if not isinstance(feeds, list) or not set(feeds) <= set(KSQLDB_FEEDS) or not feeds:
+        raise RegistryError(f"{where}.feeds must be a list of feeds among {KSQLDB_FEEDS}")
+    return KsqldbSource(
+        seed=seed,
+        start_date=start,
+        days=_positive_int(raw, "days", KsqldbSource.days, where, 3660),
+        events_per_day=_positive_int(
+            raw, "events_per_day", KsqldbSource.events_per_day, where, 10_000_000
+        ),
+        files_per_day=_positive_int(raw, "files_per_day", KsqldbSource.files_per_day, where, 96),
+        feeds=tuple(feed for feed in KSQLDB_FEEDS if feed in feeds),
+    )
+
+
 def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
     where = f"{registry}: tenant #{index + 1}"
     tenant_id = validate_tenant_id(_require(raw, "id", where)) if isinstance(raw, dict) else None
@@ -142,6 +212,7 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
         display_name=display_name,
         tpch=TpchSource(mode=str(mode), scale_factor=float(scale_factor), postgres=postgres),
         schedule=schedule,
+        ksqldb=_parse_ksqldb(sources, tenant_id, where),
     )
 
 

@@ -59,8 +59,11 @@ def test_demo_definitions_load_with_both_tenants(demo_env) -> None:
         assert f"{tenant}/gold/mart_finance__monthly_revenue" in keys
         assert f"{tenant}/views/finance_revenue_monthly" in keys
         # lineage runs from the landed files to the views
-        bronze = graph.get(dg.AssetKey([tenant, "bronze", "stg_tpch__orders"]))
+        bronze = graph.get(dg.AssetKey([tenant, "bronze", "stg_tpch__order_extract"]))
         assert bronze.parent_keys == {dg.AssetKey([tenant, "landing", "tpch"])}
+        inventory = graph.get(dg.AssetKey([tenant, "bronze", "stg_ksqldb__lake_files"]))
+        assert dg.AssetKey([tenant, "landing", "ksqldb"]) in inventory.parent_keys
+        assert f"{tenant}/gold/mart_payments__daily_volumes" in keys
         view = graph.get(dg.AssetKey([tenant, "views", "finance_revenue_monthly"]))
         assert view.group_name == f"{tenant}_views"
         assert view.freshness_policy is not None, "gold and views declare freshness"

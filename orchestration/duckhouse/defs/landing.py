@@ -4,14 +4,50 @@ import dagster as dg
 
 from duckhouse.defs.sensors import NEWEST_FILE_KEY, newest_file_ns
 from duckhouse.defs.tenancy import tenant_pool, tenant_tags
+from duckhouse.landing.ksqldb import land_ksqldb, landed_feeds
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.pgserver import check_source
 from duckhouse.tenants import Tenant
 
 
 def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
+    lake = _ksqldb_lake_asset(tenant)
     if tenant.tpch.mode == "postgres":
-        return [_postgres_source_asset(tenant)]
+        return [_postgres_source_asset(tenant), lake]
+    return [_tpch_files_asset(tenant), lake]
+
+
+def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=[tenant.id, "landing", "ksqldb"],
+        group_name=f"{tenant.id}_landing",
+        kinds={"parquet", "python"},
+        tags=tenant_tags(tenant.id),
+        pool=tenant_pool(tenant.id),
+        description=(
+            f"The ksqlDB export lake of {tenant.display_name}: date-partitioned stream files "
+            "and versioned table snapshots in the tenant's landing zone (generated from the "
+            "registry's seed when absent; kept otherwise), feeds synced with the registry."
+        ),
+    )
+    def ksqldb_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        result = land_ksqldb(tenant)
+        context.log.info(f"ksqldb for {tenant.id}: {'kept' if result.skipped else 'generated'}")
+        newest = newest_file_ns(result.path)
+        return dg.MaterializeResult(
+            metadata={
+                "events": dg.MetadataValue.int(result.events),
+                "active_feeds": dg.MetadataValue.json(landed_feeds(result.path)),
+                "landing_zone": dg.MetadataValue.path(str(result.path)),
+                "generated": not result.skipped,
+                NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest)),
+            }
+        )
+
+    return ksqldb_landing
+
+
+def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=[tenant.id, "landing", "tpch"],

@@ -1,0 +1,4 @@
+-- The latest snapshot of ksqlDB's `payment_method_totals` table.
+-- depends_on: {{ source('ksqldb', 'payment_method_totals') }}
+-- depends_on: {{ ref('stg_ksqldb__lake_files') }}
+{{ ksqldb_table('payment_method_totals') }}

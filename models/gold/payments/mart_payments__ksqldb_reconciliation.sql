@@ -1,0 +1,127 @@
+-- Grain: one row per ksqlDB table, key and metric: the value rebuilt from the streams
+-- (silver, exactly once) next to the value in the table's latest snapshot. A difference
+-- means events were lost, counted twice, or converted differently.
+with events as (
+
+    select * from {{ ref('fct_transaction_events') }}
+
+),
+
+by_user_currency as (
+
+    select
+        user_id,
+        currency,
+        count(*) as transaction_count,
+        sum(amount) as total_amount
+    from events
+    group by user_id, currency
+
+),
+
+streams as (
+
+    select
+        'user_transaction_summary' as table_name,
+        user_id || '/' || currency as table_key,
+        metric,
+        stream_value
+    from by_user_currency
+    unpivot (stream_value for metric in (transaction_count, total_amount))
+
+    union all
+
+    select
+        'user_transaction_summary_eur' as table_name,
+        cast(user_id as varchar) as table_key,
+        metric,
+        stream_value
+    from {{ ref('mart_payments__user_transaction_summary') }}
+    unpivot (stream_value for metric in (transaction_count, total_amount_eur))
+
+    union all
+
+    select
+        'payment_method_totals' as table_name,
+        payment_method as table_key,
+        metric,
+        stream_value
+    from {{ ref('mart_payments__payment_method_totals') }}
+    unpivot (stream_value for metric in (transaction_count, total_amount_eur))
+
+    union all
+
+    select
+        'product_purchase_counts' as table_name,
+        cast(product_id as varchar) as table_key,
+        'purchase_count' as metric,
+        purchase_count as stream_value
+    from {{ ref('mart_payments__product_purchase_counts') }}
+
+),
+
+ksqldb as (
+
+    select
+        'user_transaction_summary' as table_name,
+        user_id || '/' || currency as table_key,
+        metric,
+        ksqldb_value
+    from {{ ref('stg_ksqldb__user_transaction_summary') }}
+    unpivot (ksqldb_value for metric in (transaction_count, total_amount))
+
+    union all
+
+    select
+        'user_transaction_summary_eur' as table_name,
+        cast(user_id as varchar) as table_key,
+        metric,
+        ksqldb_value
+    from {{ ref('stg_ksqldb__user_transaction_summary_eur') }}
+    unpivot (ksqldb_value for metric in (transaction_count, total_amount_eur))
+
+    union all
+
+    select
+        'payment_method_totals' as table_name,
+        payment_method as table_key,
+        metric,
+        ksqldb_value
+    from {{ ref('stg_ksqldb__payment_method_totals') }}
+    unpivot (ksqldb_value for metric in (transaction_count, total_amount_eur))
+
+    union all
+
+    select
+        'product_purchase_counts' as table_name,
+        cast(product_id as varchar) as table_key,
+        'purchase_count' as metric,
+        purchase_count as ksqldb_value
+    from {{ ref('stg_ksqldb__product_purchase_counts') }}
+
+),
+
+final as (
+
+    select
+        {{ tenant_id_literal() }} as tenant_id,
+        coalesce(streams.table_name, ksqldb.table_name) as table_name,
+        coalesce(streams.table_key, ksqldb.table_key) as table_key,
+        coalesce(streams.metric, ksqldb.metric) as metric,
+        cast(streams.stream_value as decimal(18, 2)) as stream_value,
+        cast(ksqldb.ksqldb_value as decimal(18, 2)) as ksqldb_value,
+        cast(
+            coalesce(streams.stream_value, 0) - coalesce(ksqldb.ksqldb_value, 0)
+            as decimal(18, 2)
+        ) as difference
+    from streams
+    -- (table, key, metric) is unique on each side: a full join pairs them one to one
+    full outer join ksqldb
+        on
+            streams.table_name = ksqldb.table_name
+            and streams.table_key = ksqldb.table_key
+            and streams.metric = ksqldb.metric
+
+)
+
+select * from final

@@ -1,0 +1,11 @@
+-- Files of the ksqlDB lake that could not be landed (empty, not Parquet), with the path
+-- and the reason. A warning, not an error: the other files and feeds are landed, and the
+-- build says which files it skipped.
+{{ config(severity='warn') }}
+
+select
+    lake_path,
+    feed,
+    reason
+from {{ ref('stg_ksqldb__lake_files') }}
+where status = 'quarantined'
