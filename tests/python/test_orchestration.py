@@ -61,7 +61,7 @@ def test_demo_definitions_load_with_both_tenants(demo_env) -> None:
         # lineage runs from the landed files to the views
         bronze = graph.get(dg.AssetKey([tenant, "bronze", "stg_tpch__order_extract"]))
         assert bronze.parent_keys == {dg.AssetKey([tenant, "landing", "tpch"])}
-        inventory = graph.get(dg.AssetKey([tenant, "bronze", "stg_ksqldb__lake_files"]))
+        inventory = graph.get(dg.AssetKey([tenant, "bronze", "stg_ksqldb__transaction_stream"]))
         assert dg.AssetKey([tenant, "landing", "ksqldb"]) in inventory.parent_keys
         assert f"{tenant}/gold/mart_payments__daily_volumes" in keys
         view = graph.get(dg.AssetKey([tenant, "views", "finance_revenue_monthly"]))

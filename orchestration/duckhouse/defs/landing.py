@@ -80,7 +80,7 @@ def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:
             }
         )
 
-    return [tpch_landing]
+    return tpch_landing
 
 
 def _postgres_source_asset(tenant: Tenant) -> dg.AssetsDefinition:
