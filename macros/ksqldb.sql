@@ -34,30 +34,16 @@
 #}
 {% macro ksqldb_stream(feed) -%}
     {%- set files = ksqldb_new_files(feed) -%}
-    {%- if files -%}
+    {%- if not files and is_incremental() -%}
+        select * from {{ this }} where false
+    {%- else -%}
         select
             * exclude (year, month, day, filename),
             cast(filename as varchar) as _source_file,
             make_date(cast(year as integer), cast(month as integer), cast(day as integer))
                 as _partition_date,
             {{ dbt.current_timestamp() }} as _loaded_at
-        from read_parquet(
-            [{% for file in files %}'{{ file }}'{{ ", " if not loop.last }}{% endfor %}],
-            hive_partitioning = true,
-            union_by_name = true,
-            filename = true
-        )
-    {%- elif is_incremental() -%}
-        select * from {{ this }} where false
-    {%- else -%}
-        {#- nothing to land (a disabled feed): empty, with the columns its files have -#}
-        select
-            * exclude (year, month, day, filename),
-            cast(filename as varchar) as _source_file,
-            cast(null as date) as _partition_date,
-            {{ dbt.current_timestamp() }} as _loaded_at
-        from {{ source('ksqldb', feed) }}
-        where false
+        from {{ ksqldb_files_relation(feed, files, union_by_name=true) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -67,26 +53,32 @@
 #}
 {% macro ksqldb_table(feed) -%}
     {%- set files = ksqldb_new_files(feed, only_latest_version=true) -%}
+    select
+        * exclude (version, filename),
+        cast(replace(cast(version as varchar), 'v', '') as integer) as _table_version,
+        cast(filename as varchar) as _source_file,
+        {{ dbt.current_timestamp() }} as _loaded_at
+    from {{ ksqldb_files_relation(feed, files, hive_types_autocast=false) }}
+{%- endmacro %}
+
+{#
+    The given files of a feed as a relation; with no files (a disabled feed, nothing new),
+    the feed's source with no rows, so that the columns are still the feed's.
+#}
+{% macro ksqldb_files_relation(feed, files, union_by_name=false, hive_types_autocast=true) -%}
     {%- if files -%}
-        select
-            * exclude (version, filename),
-            cast(replace(version, 'v', '') as integer) as _table_version,
-            cast(filename as varchar) as _source_file,
-            {{ dbt.current_timestamp() }} as _loaded_at
-        from read_parquet(
+        read_parquet(
             [{% for file in files %}'{{ file }}'{{ ", " if not loop.last }}{% endfor %}],
             hive_partitioning = true,
+            {%- if union_by_name %}
+            union_by_name = true,
+            {%- endif %}
+            {%- if not hive_types_autocast %}
             hive_types_autocast = false,
+            {%- endif %}
             filename = true
         )
     {%- else -%}
-        {#- nothing to land (a disabled feed): empty, with the columns its files have -#}
-        select
-            * exclude (version, filename),
-            cast(null as integer) as _table_version,
-            cast(filename as varchar) as _source_file,
-            {{ dbt.current_timestamp() }} as _loaded_at
-        from {{ source('ksqldb', feed) }}
-        where false
+        (select * from {{ source('ksqldb', feed) }} where false)
     {%- endif -%}
 {%- endmacro %}

@@ -7,13 +7,14 @@ archived feeds are not landed. Incremental: a run looks only at files it has not
 valid files listed here, so one corrupt file never stops the other files or feeds.
 """
 
-import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from duckhouse.landing.ksqldb import read_feeds
 
 PARTITION = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})")
 VERSION = re.compile(r"version=v(\d+)")
@@ -23,15 +24,6 @@ COLUMNS = (
     "partition_date date, table_version integer, exported_at timestamp, file_bytes bigint, "
     "row_count bigint, status varchar, reason varchar, discovered_at timestamp"
 )
-
-
-def _active_feeds(lake: Path) -> list[dict]:
-    feeds = []
-    for path in sorted((lake / "feeds" / "active").glob("*.json")):
-        definition = json.loads(path.read_text())
-        if definition.get("enabled", True):
-            feeds.append(definition)
-    return feeds
 
 
 def _inspect(session: duckdb.DuckDBPyConnection, path: Path) -> tuple[int | None, str, str | None]:
@@ -58,7 +50,8 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
 
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = []
-    for feed in _active_feeds(lake):
+    # the feed rules (active, enabled) are the CLI's own: one definition of what lands
+    for feed in (f for f in read_feeds(lake) if f["status"] == "active"):
         for path in sorted((lake / feed["path"]).rglob("*.parquet")):
             if str(path) in seen:
                 continue

@@ -1,5 +1,7 @@
 """Landing steps as assets upstream of bronze: lineage runs from source files to views."""
 
+from collections.abc import Callable
+
 import dagster as dg
 
 from duckhouse.defs.sensors import NEWEST_FILE_KEY, newest_file_ns
@@ -17,14 +19,27 @@ def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
     return [_tpch_files_asset(tenant), lake]
 
 
-def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=[tenant.id, "landing", "ksqldb"],
+def _landing_asset(
+    tenant: Tenant, source: str, kinds: set[str], description: str
+) -> Callable[..., dg.AssetsDefinition]:
+    """The decorator of a tenant's landing asset for `source`: keyed and grouped as the dbt
+    sources map to it, tagged and pooled like the tenant's other steps."""
+    return dg.asset(
+        key=[tenant.id, "landing", source],
         group_name=f"{tenant.id}_landing",
-        kinds={"parquet", "python"},
+        kinds=kinds,
         tags=tenant_tags(tenant.id),
         pool=tenant_pool(tenant.id),
-        description=(
+        description=description,
+    )
+
+
+def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
+    @_landing_asset(
+        tenant,
+        "ksqldb",
+        {"parquet", "python"},
+        (
             f"The ksqlDB export lake of {tenant.display_name}: date-partitioned stream files "
             "and versioned table snapshots in the tenant's landing zone (generated from the "
             "registry's seed when absent; kept otherwise), feeds synced with the registry."
@@ -49,13 +64,11 @@ def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
 
 def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:
 
-    @dg.asset(
-        key=[tenant.id, "landing", "tpch"],
-        group_name=f"{tenant.id}_landing",
-        kinds={"parquet", "python"},
-        tags=tenant_tags(tenant.id),
-        pool=tenant_pool(tenant.id),
-        description=(
+    @_landing_asset(
+        tenant,
+        "tpch",
+        {"parquet", "python"},
+        (
             f"TPC-H for {tenant.display_name} at scale factor {tenant.tpch.scale_factor}, "
             "generated as Parquet into the tenant's landing zone (kept if already current)."
         ),
@@ -87,13 +100,11 @@ def _postgres_source_asset(tenant: Tenant) -> dg.AssetsDefinition:
     source = tenant.tpch.postgres
     assert source is not None
 
-    @dg.asset(
-        key=[tenant.id, "landing", "tpch"],
-        group_name=f"{tenant.id}_landing",
-        kinds={"postgres"},
-        tags=tenant_tags(tenant.id),
-        pool=tenant_pool(tenant.id),
-        description=(
+    @_landing_asset(
+        tenant,
+        "tpch",
+        {"postgres"},
+        (
             f"TPC-H of {tenant.display_name} in PostgreSQL {source.host}:{source.port}/"
             f"{source.database}, read by dbt through a read-only attach. This step checks "
             "that the eight tables are there with TPC-H's column types and counts their rows."
