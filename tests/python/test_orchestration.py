@@ -120,9 +120,12 @@ def test_landing_sensor_ignores_own_landing_and_builds_on_dropped_files(
         monkeypatch.setenv(name, env[name])
     defs = _definitions()
     instance = dg.DagsterInstance.ephemeral()
-    landing_key = dg.AssetKey(["dag_t", "landing", "tpch"])
+    # every source's landing, as a run of the tenant's job does
+    landing_keys = [dg.AssetKey(["dag_t", "landing", source]) for source in ("tpch", "ksqldb")]
     result = dg.materialize(
-        [defs.resolve_assets_def(landing_key)], instance=instance, selection=[landing_key]
+        [defs.resolve_assets_def(key) for key in landing_keys],
+        instance=instance,
+        selection=landing_keys,
     )
     assert result.success
     sensor = defs.resolve_sensor_def("dag_t_landing_sensor")
