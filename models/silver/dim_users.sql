@@ -1,57 +1,114 @@
--- Grain: one row per user of the payment streams. Holds PII (name, e-mail): the facts
--- and the gold marts carry only user_id.
-with deliveries as (
+-- Grain: one row per user of the payment streams, with the profile (name, e-mail) of their
+-- latest event. Holds PII: the facts and the gold marts carry only user_id.
+-- Incremental: a run adds the events first landed since the last one; a newer event
+-- brings its profile.
+{%- set events = ref('fct_transaction_events') %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+with new_events as (
+
+    select * from {{ events }}
+    {{ landed_since_last_run('_first_landed_at') }}
+
+),
+
+-- the profiles are in the raw deliveries only (silver keeps no PII)
+new_deliveries as (
 
     select * from {{ ref('stg_ksqldb__transaction_stream') }}
+    {{ landed_since_last_run('_loaded_at') }}
 
 ),
 
-latest_profile as (
+new_profiles as (
 
     select
-        cast(struct_extract(deliveries.user, 'user_id') as bigint) as user_id,
-        cast(struct_extract(deliveries.user, 'name') as varchar) as user_name,
-        cast(struct_extract(deliveries.user, 'email') as varchar) as user_email,
-        deliveries.event_time
-    from deliveries
-    qualify row_number() over (
-        partition by struct_extract(deliveries.user, 'user_id')
-        order by deliveries.event_time desc, deliveries._source_file desc
-    ) = 1
+        new_events.user_id,
+        cast(struct_extract(new_deliveries.user, 'name') as varchar) as user_name,
+        cast(struct_extract(new_deliveries.user, 'email') as varchar) as user_email,
+        new_events.event_time
+    from new_events
+    -- the first delivery of each event: one row per event
+    inner join new_deliveries
+        on
+            new_events.event_id = new_deliveries.event_id
+            and new_events._source_file = new_deliveries._source_file
 
 ),
 
-events as (
-
-    select * from {{ ref('fct_transaction_events') }}
-
-),
-
-activity as (
+batch as (
 
     select
         user_id,
         count(*) as transaction_count,
         min(event_time) as first_event_at,
-        max(event_time) as last_event_at
-    from events
+        max(event_time) as last_event_at,
+        max(_first_landed_at) as _landed_through
+    from new_events
     group by user_id
+
+),
+
+activity as (
+
+    {{ with_current_rows('batch', ['user_id'], events) }}
+
+),
+
+-- the profile of each user's latest event: the new ones, or the one the row holds
+profiles as (
+
+    select
+        user_id,
+        user_name,
+        user_email,
+        event_time as profile_event_at
+    from new_profiles
+    {%- if is_incremental() %}
+
+    union all
+
+    select
+        user_id,
+        user_name,
+        user_email,
+        last_event_at as profile_event_at
+    from activity
+    where user_name is not null
+    {%- endif %}
+
+),
+
+latest_profiles as (
+
+    select * from profiles
+    qualify row_number() over (
+        partition by user_id order by profile_event_at desc, user_email desc, user_name desc
+    ) = 1
 
 ),
 
 final as (
 
     select
-        latest_profile.user_id,
-        latest_profile.user_name,
-        latest_profile.user_email,
-        activity.transaction_count,
-        activity.first_event_at,
-        activity.last_event_at
-    from latest_profile
-    -- one activity row per user
-    inner join activity
-        on latest_profile.user_id = activity.user_id
+        activity.user_id,
+        latest_profiles.user_name,
+        latest_profiles.user_email,
+        sum(activity.transaction_count) as transaction_count,
+        min(activity.first_event_at) as first_event_at,
+        max(activity.last_event_at) as last_event_at,
+        max(activity._landed_through) as _landed_through
+    from activity
+    -- one latest profile per user
+    inner join latest_profiles
+        on activity.user_id = latest_profiles.user_id
+    group by activity.user_id, latest_profiles.user_name, latest_profiles.user_email
 
 )
 

@@ -1,20 +1,35 @@
 -- Grain: one row per payment event (event_id). Deliveries of the same event (at-least-once
--- exports) collapse to the first one landed; delivery_count keeps how many there were.
--- Events count on the day they happened (event_time), whichever export delivered them.
+-- exports) collapse to the earliest export that delivered it; delivery_count keeps how
+-- many deliveries there were. Events count on the day they happened (event_time),
+-- whichever export delivered them.
+-- Incremental: a run reads only the deliveries landed since the last one and merges them
+-- into the events they belong to (a duplicate of an old event adds to its delivery_count).
+{%- set stream = ref('stg_ksqldb__transaction_stream') -%}
 {%- set known = [
     'event_id', 'user', 'payment', 'product', 'location', 'event_time', 'rowtime',
     '_source_file', '_partition_date', '_loaded_at',
 ] -%}
 {%- set drift = [] -%}
 {%- if execute -%}
-    {%- for column in adapter.get_columns_in_relation(ref('stg_ksqldb__transaction_stream')) -%}
+    {%- for column in adapter.get_columns_in_relation(stream) -%}
         {%- if column.name not in known -%}{%- do drift.append(column.name) -%}{%- endif -%}
     {%- endfor -%}
 {%- endif %}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
 
 with deliveries as (
 
-    select * from {{ ref('stg_ksqldb__transaction_stream') }}
+    select * from {{ stream }}
+    {%- if is_incremental() %}
+        where _loaded_at > {{ landed_watermark('_last_landed_at') }}
+    {%- endif %}
 
 ),
 
@@ -30,7 +45,7 @@ blacklist as (
 
 ),
 
-ranked as (
+unpacked as (
 
     select
         *,
@@ -41,59 +56,115 @@ ranked as (
         struct_extract(product, 'product_id') as delivered_product_id,
         struct_extract(location, 'city') as delivered_city,
         struct_extract(location, 'country') as delivered_country,
-        count(*) over (partition by event_id) as delivery_count,
-        row_number() over (
-            partition by event_id order by _loaded_at, _source_file
-        ) as delivery_rank
+        strptime(
+            regexp_extract(_source_file, 'data_(\d{8}_\d{6})\.parquet$', 1), '%Y%m%d_%H%M%S'
+        ) as delivered_exported_at
     from deliveries
 
 ),
 
-first_delivery as (
+new_events as (
 
-    select * from ranked
-    where delivery_rank = 1
+    select
+        unpacked.event_id,
+        cast(unpacked.delivered_user_id as bigint) as user_id,
+        cast(unpacked.delivered_amount as decimal(12, 2)) as amount,
+        cast(unpacked.delivered_currency as varchar) as currency,
+        cast(
+            round(cast(unpacked.delivered_amount as decimal(12, 2)) * rates.eur_per_unit, 2)
+            as decimal(12, 2)
+        ) as amount_eur,
+        cast(unpacked.delivered_method as varchar) as payment_method,
+        cast(unpacked.delivered_product_id as integer) as product_id,
+        cast(unpacked.delivered_city as varchar) as city,
+        cast(unpacked.delivered_country as varchar) as country,
+        blacklist.city is not null as is_blacklisted_city,
+        unpacked.event_time,
+        cast(unpacked.event_time as date) as event_date,
+        unpacked.delivered_exported_at as exported_at,
+        unpacked.delivered_exported_at > unpacked.event_time + interval 1 day
+            as is_late_delivery,
+        {%- for column in drift %}
+        unpacked.{{ adapter.quote(column) }},
+        {%- endfor %}
+        count(*) over (partition by unpacked.event_id) as delivery_count,
+        unpacked._partition_date,
+        unpacked._source_file,
+        min(unpacked._loaded_at) over (partition by unpacked.event_id) as _first_landed_at,
+        max(unpacked._loaded_at) over (partition by unpacked.event_id) as _last_landed_at
+    from unpacked
+    -- currency is the seed's key and blacklisted city is unique: neither join fans out
+    left join rates
+        on unpacked.delivered_currency = rates.currency
+    left join blacklist
+        on unpacked.delivered_city = blacklist.city
+    qualify row_number() over (
+        partition by unpacked.event_id
+        order by unpacked.delivered_exported_at, unpacked._source_file
+    ) = 1
 
 ),
+
+{%- if is_incremental() %}
+
+-- the events the new deliveries belong to, as built so far (none if the stream was
+-- rebuilt: then its deliveries are all new, and the current rows would count them twice)
+current_events as (
+
+    select * from {{ this }}
+    where
+        event_id in (select new_events.event_id from new_events)
+        and {{ upstream_kept(stream, '_loaded_at', '_last_landed_at') }}
+
+),
+
+merged as (
+
+    select * from new_events
+    union all by name
+    select * from current_events
+
+),
+
+merged_events as (
+
+    select
+        * exclude (delivery_count, _first_landed_at, _last_landed_at),
+        sum(delivery_count) over (partition by event_id) as delivery_count,
+        min(_first_landed_at) over (partition by event_id) as _first_landed_at,
+        max(_last_landed_at) over (partition by event_id) as _last_landed_at
+    from merged
+    qualify row_number() over (partition by event_id order by exported_at, _source_file) = 1
+
+),
+{%- endif %}
 
 final as (
 
     select
-        first_delivery.event_id,
-        cast(first_delivery.delivered_user_id as bigint) as user_id,
-        cast(first_delivery.delivered_amount as decimal(12, 2)) as amount,
-        cast(first_delivery.delivered_currency as varchar) as currency,
-        cast(
-            round(cast(first_delivery.delivered_amount as decimal(12, 2)) * rates.eur_per_unit, 2)
-            as decimal(12, 2)
-        ) as amount_eur,
-        cast(first_delivery.delivered_method as varchar) as payment_method,
-        cast(first_delivery.delivered_product_id as integer) as product_id,
-        cast(first_delivery.delivered_city as varchar) as city,
-        cast(first_delivery.delivered_country as varchar) as country,
-        blacklist.city is not null as is_blacklisted_city,
-        first_delivery.event_time,
-        cast(first_delivery.event_time as date) as event_date,
-        strptime(
-            regexp_extract(first_delivery._source_file, 'data_(\d{8}_\d{6})\.parquet$', 1),
-            '%Y%m%d_%H%M%S'
-        ) as exported_at,
-        strptime(
-            regexp_extract(first_delivery._source_file, 'data_(\d{8}_\d{6})\.parquet$', 1),
-            '%Y%m%d_%H%M%S'
-        ) > first_delivery.event_time + interval 1 day as is_late_delivery,
+        event_id,
+        user_id,
+        amount,
+        currency,
+        amount_eur,
+        payment_method,
+        product_id,
+        city,
+        country,
+        is_blacklisted_city,
+        event_time,
+        event_date,
+        exported_at,
+        is_late_delivery,
         {%- for column in drift %}
-        first_delivery.{{ adapter.quote(column) }},
+        {{ adapter.quote(column) }},
         {%- endfor %}
-        first_delivery.delivery_count,
-        first_delivery._partition_date,
-        first_delivery._source_file
-    from first_delivery
-    -- currency is the seed's key and blacklisted city is unique: neither join fans out
-    left join rates
-        on first_delivery.delivered_currency = rates.currency
-    left join blacklist
-        on first_delivery.delivered_city = blacklist.city
+        cast(delivery_count as bigint) as delivery_count,
+        _partition_date,
+        _source_file,
+        _first_landed_at,
+        _last_landed_at
+    from {{ 'merged_events' if is_incremental() else 'new_events' }}
 
 )
 

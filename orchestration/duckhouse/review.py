@@ -7,7 +7,8 @@ dbt hub is out of reach), applied to duckhouse's layout:
   column-description       every column has a description (with a catalog: every column
                            that exists in the warehouse, not only those in YAML)
   primary-key-test         every model has a tested primary key: one column with unique and
-                           not_null, or a unique_combination_of_columns test
+                           not_null, or a unique_combination_of_columns test (or, on an
+                           append-only landing, unique_per_landing)
   source-outside-staging   only bronze staging models call source()
   source-joined            no model joins a source with anything else
   naming                   models are named for their layer and folder
@@ -31,6 +32,7 @@ from duckhouse.paths import PROJECT_DIR
 
 SQL_ROOTS = ("models/", "tests/", "analyses/", "snapshots/", "macros/")
 _PK_COLUMN_TESTS = {"unique", "not_null"}
+_PK_COMBINATION_TESTS = {"unique_combination_of_columns", "unique_per_landing"}
 
 
 @dataclass(frozen=True, order=True)
@@ -82,7 +84,7 @@ def _has_primary_key_test(tests: Iterable[dict]) -> bool:
     for test in tests:
         metadata = test.get("test_metadata") or {}
         name = metadata.get("name")
-        if name == "unique_combination_of_columns":
+        if name in _PK_COMBINATION_TESTS:
             return True
         column = test.get("column_name") or metadata.get("kwargs", {}).get("column_name")
         if name in _PK_COLUMN_TESTS and column and not (test.get("config") or {}).get("where"):

@@ -1,21 +1,9 @@
 -- Grain: one row per ksqlDB table, key and metric: the value rebuilt from the streams
 -- (silver, exactly once) next to the value in the table's latest snapshot. A difference
 -- means events were lost, counted twice, or converted differently.
-with events as (
+with by_user_currency as (
 
-    select * from {{ ref('fct_transaction_events') }}
-
-),
-
-by_user_currency as (
-
-    select
-        user_id,
-        currency,
-        count(*) as transaction_count,
-        sum(amount) as total_amount
-    from events
-    group by user_id, currency
+    select * from {{ ref('mart_payments__user_currency_totals') }}
 
 ),
 
