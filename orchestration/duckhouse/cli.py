@@ -33,6 +33,8 @@ from duckhouse.landing.ksqldb import (
     set_feed_enabled,
     sync_feeds,
 )
+from duckhouse.landing.shop import FAULTS as SHOP_FAULTS
+from duckhouse.landing.shop import Shop
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -297,6 +299,23 @@ def cmd_lake(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_shop(args: argparse.Namespace) -> int:
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    shop = Shop(tenant)
+    if args.action == "generate":
+        result = shop.generate()
+        counts = ", ".join(f"{rows:,} {entity}" for entity, rows in result.rows.items())
+        print(f"[{tenant.id}] shop: generated {counts} -> {result.path}")
+    else:
+        if args.fault is None:
+            raise RegistryError(f"shop inject: name a fault ({', '.join(SHOP_FAULTS)})")
+        fault = shop.inject(args.fault)
+        lines = ", ".join(map(str, fault["lines"]))
+        print(f"[{tenant.id}] shop: injected {args.fault} into {fault['file']} "
+              f"(line {lines}; expect: {fault['reason']})")  # fmt: skip
+    return EXIT_OK
+
+
 def cmd_feeds(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
     root = lake_dir(tenant.id)
@@ -385,6 +404,15 @@ def _parser() -> argparse.ArgumentParser:
     feeds.add_argument("tenant", help="tenant id")
     feeds.add_argument("feed", nargs="?", help="add/enable/disable/archive: the feed")
 
+    shop = verbs.add_parser(
+        "shop", help="the e-commerce shop's CSV extracts of a tenant: generate, inject a fault"
+    )
+    shop.add_argument("action", choices=("generate", "inject"),
+                      help="generate: (re)write the extracts from the registry's seed and "
+                           "sizes; inject: write one fault")  # fmt: skip
+    shop.add_argument("tenant", help="tenant id")
+    shop.add_argument("fault", nargs="?", choices=SHOP_FAULTS, help="inject: which fault")
+
     lint = verbs.add_parser("lint-changed", help="sqlfluff on SQL changed against --base")
     lint.add_argument("--base", default=os.environ.get("DUCKHOUSE_BASE_REF", "main"))
     lint.add_argument("--format", choices=sorted(_SQLFLUFF_FORMATS), default="human")
@@ -403,6 +431,7 @@ _COMMANDS = {
     "pg": cmd_pg,
     "lake": cmd_lake,
     "feeds": cmd_feeds,
+    "shop": cmd_shop,
 }
 
 

@@ -91,12 +91,26 @@ class KsqldbSource:
 
 
 @dataclass(frozen=True)
+class ShopSource:
+    """The e-commerce shop's CSV extracts (customers, products, orders). They land in the
+    tenant's landing zone (`landing/shop`); for the demo they are generated from `seed`."""
+
+    seed: int = 1
+    customers: int = 200
+    products: int = 40
+    orders: int = 1000
+    start_date: str = "2025-01-01"
+    days: int = 365
+
+
+@dataclass(frozen=True)
 class Tenant:
     id: str
     display_name: str
     tpch: TpchSource
     schedule: Schedule
     ksqldb: KsqldbSource = KsqldbSource()
+    shop: ShopSource = ShopSource()
 
 
 def _require(mapping: object, key: str, where: str) -> object:
@@ -177,6 +191,32 @@ def _parse_ksqldb(sources: dict, tenant_id: str, where: str) -> KsqldbSource:
     )
 
 
+def _parse_shop(sources: dict, tenant_id: str, where: str) -> ShopSource:
+    where = f"{where} sources.shop"
+    raw = sources.get("shop") or {}
+    if not isinstance(raw, dict):
+        raise RegistryError(f"{where}: expected a mapping")
+    unknown = set(raw) - {"seed", "customers", "products", "orders", "start_date", "days"}
+    if unknown:
+        raise RegistryError(f"{where}: unknown field(s) {sorted(unknown)}")
+    seed = raw.get("seed", zlib.crc32(f"shop/{tenant_id}".encode()) % 1_000_000)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise RegistryError(f"{where}.seed must be a non-negative integer, got {seed!r}")
+    start = str(raw.get("start_date", ShopSource.start_date))
+    try:
+        date.fromisoformat(start)
+    except ValueError as exc:
+        raise RegistryError(f"{where}.start_date must be YYYY-MM-DD, got {start!r}") from exc
+    return ShopSource(
+        seed=seed,
+        customers=_positive_int(raw, "customers", ShopSource.customers, where, 100_000_000),
+        products=_positive_int(raw, "products", ShopSource.products, where, 10_000_000),
+        orders=_positive_int(raw, "orders", ShopSource.orders, where, 1_000_000_000),
+        start_date=start,
+        days=_positive_int(raw, "days", ShopSource.days, where, 3660),
+    )
+
+
 def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
     where = f"{registry}: tenant #{index + 1}"
     tenant_id = validate_tenant_id(_require(raw, "id", where)) if isinstance(raw, dict) else None
@@ -213,6 +253,7 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
         tpch=TpchSource(mode=str(mode), scale_factor=float(scale_factor), postgres=postgres),
         schedule=schedule,
         ksqldb=_parse_ksqldb(sources, tenant_id, where),
+        shop=_parse_shop(sources, tenant_id, where),
     )
 
 
