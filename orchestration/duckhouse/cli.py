@@ -34,7 +34,7 @@ from duckhouse.landing.ksqldb import (
     sync_feeds,
 )
 from duckhouse.landing.shop import FAULTS as SHOP_FAULTS
-from duckhouse.landing.shop import Shop
+from duckhouse.landing.shop import Shop, land_shop
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -56,6 +56,8 @@ PUBLIC_VIEWS = (
     "marketing.customer_value",
     "marketing.top_brands",
     "marketing.delivery_performance",
+    "marketing.at_risk_customers",
+    "marketing.campaign_segments",
 )
 
 
@@ -82,6 +84,12 @@ def _land(tenant: Tenant, force: bool) -> None:
             f"[{tenant.id}] ksqldb: generated {lake.events:,} events in {lake.files:,} files "
             f"in {lake.seconds:.1f}s -> {lake.path}"
         )
+    shop = land_shop(tenant, force=force)
+    if shop is None:
+        print(f"[{tenant.id}] shop: CSV extracts present, kept")
+    else:
+        counts = ", ".join(f"{rows:,} {entity}" for entity, rows in shop.rows.items())
+        print(f"[{tenant.id}] shop: generated {counts} -> {shop.path}")
 
 
 def _quarantined_files(tenant_id: str) -> list[tuple[str, str]]:

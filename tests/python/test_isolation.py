@@ -14,6 +14,8 @@ PUBLIC_VIEWS = (
     "marketing.customer_value",
     "marketing.top_brands",
     "marketing.delivery_performance",
+    "marketing.at_risk_customers",
+    "marketing.campaign_segments",
 )
 BRONZE = ("region", "nation", "customer", "supplier", "part", "partsupp", "orders", "lineitem")
 

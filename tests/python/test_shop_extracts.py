@@ -4,10 +4,13 @@ dirt real extracts have injected where the tests can find it."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import json
 import subprocess
 import sys
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
@@ -15,6 +18,17 @@ import duckdb
 from conftest import PROJECT_DIR, make_env
 
 TENANT = "shop_t"
+STATUSES = ("completed", "pending", "cancelled")
+COLUMNS = {
+    "customers": (
+        "customer_id", "email", "first_name", "last_name", "city", "state", "country",
+        "registration_date", "segment",
+    ),
+    "orders": (
+        "order_id", "customer_id", "product_id", "order_date", "quantity", "amount", "status",
+        "payment_method",
+    ),
+}  # fmt: skip
 FAULTS = (
     "bad-date", "bad-number", "negative-quantity", "unknown-status", "duplicate-id",
     "missing-column", "extra-column", "stray-header", "wrong-delimiter", "wrong-encoding",
@@ -119,3 +133,161 @@ def test_every_fault_is_written_where_it_says(tmp_path) -> None:
         delimiter = ";" if entry["fault"] == "wrong-delimiter" else ","
         fields = next(csv.reader([text], delimiter=delimiter))
         assert checks[entry["fault"]](fields), (entry, text)
+
+
+def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) -> None:
+    """Every injected fault is quarantined at its file and line with the right reason;
+    lines in the files (counted here, in Python) = bronze rows + quarantined rows."""
+    registry = tmp_path / "tenants.yml"
+    _registry(registry, seed=5)
+    env = make_env(tmp_path, registry)
+    _cli(env, "profiles")
+    _cli(env, "shop", "generate", TENANT)
+    for fault in FAULTS:
+        _cli(env, "shop", "inject", TENANT, fault)
+    (tmp_path / "data" / TENANT).mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [str(PROJECT_DIR / ".venv" / "bin" / "dbt"), "build", "--target", TENANT,
+         "--select", "path:models/bronze/shop+", "--target-path", str(tmp_path / "target")],
+        cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:]
+
+    shop = tmp_path / "data" / TENANT / "landing" / "shop"
+    with duckdb.connect(str(tmp_path / "data" / TENANT / f"{TENANT}.duckdb"), read_only=True) as db:
+        quarantine = {
+            (file, line): (rule, reason)
+            for file, line, rule, reason in db.execute(
+                "select _source_file, _line, rule_name, reason from bronze.stg_shop__quarantine"
+            ).fetchall()
+        }
+        landed = {
+            entity: db.execute(f"select count(*) from bronze.stg_shop__{entity}").fetchone()[0]
+            for entity in ("customers", "products", "orders")
+        }
+    recorded = json.loads((shop / "_faults.json").read_text())
+    for entry in recorded:
+        (line,) = entry["lines"]
+        assert (entry["file"], line) in quarantine, entry
+        rule, reason = quarantine[(entry["file"], line)]
+        assert entry["reason"] in reason, (entry, reason)
+        # lines that do not fit the declared schema break the contract; the others a rule
+        business = ("quantity_positive", "status_known", "order_id_unique")
+        assert rule == (entry["reason"].split(":")[0] if entry["reason"].startswith(business)
+                        else "contract"), (entry, rule)  # fmt: skip
+    assert len(quarantine) == len(recorded), "nothing but the faults is quarantined"
+
+    for entity, rows in landed.items():
+        lines = sum(
+            len(path.read_bytes().rstrip(b"\n").split(b"\n")) - 1
+            for path in (shop / entity).glob("*.csv")
+        )
+        quarantined = sum(1 for file, _ in quarantine if f"/{entity}/" in file)
+        assert lines == rows + quarantined, entity
+    assert landed == {"customers": 120, "products": 30, "orders": 900}
+
+    # gold: the same numbers computed here, in plain Python, over the lines that are clean
+    orders = _clean_orders(shop)
+    customers = _latest_customers(shop)
+    kept = [o for o in orders if o["status"] != "cancelled"]
+    revenue = sum((o["amount"] for o in kept), Decimal(0))
+    last_day = max(o["order_date"] for o in orders)
+    with duckdb.connect(str(tmp_path / "data" / TENANT / f"{TENANT}.duckdb"), read_only=True) as db:
+        kpi = db.execute(
+            "select revenue, orders, cancelled_orders, average_order_value, customers, "
+            "active_customers from gold_sales.mart_sales__kpi_summary"
+        ).fetchone()
+        monthly = dict(db.execute(
+            "select month_start, revenue from gold_sales.mart_sales__monthly_sales"
+        ).fetchall())  # fmt: skip
+        lifetime = dict(db.execute(
+            "select customer_id, lifetime_value from gold_sales.mart_sales__customer_metrics"
+        ).fetchall())  # fmt: skip
+        products = {
+            p: (units, rev)
+            for p, units, rev in db.execute(
+                "select product_id, units, revenue from gold_sales.mart_sales__product_performance"
+            ).fetchall()
+        }
+        regions = {
+            (c, st): rev
+            for c, st, rev in db.execute(
+                "select country, state, revenue from gold_sales.mart_sales__regional_sales"
+            ).fetchall()
+        }
+        moving = dict(db.execute(
+            "select order_date, revenue_7d_moving_avg from gold_sales.mart_sales__daily_sales"
+        ).fetchall())  # fmt: skip
+    assert kpi == (
+        revenue,
+        len(kept),
+        len(orders) - len(kept),
+        (revenue / len(kept)).quantize(Decimal("0.01")),
+        len({o["customer_id"] for o in kept}),
+        len({o["customer_id"] for o in kept if o["order_date"] > last_day - dt.timedelta(90)}),
+    )
+    exported = json.loads((tmp_path / "data" / TENANT / "kpi_summary.json").read_text())
+    assert exported[0]["orders"] == len(kept) and exported[0]["tenant_id"] == TENANT
+
+    def total(key) -> dict:
+        sums: dict = defaultdict(Decimal)
+        for order in kept:
+            sums[key(order)] += order["amount"]
+        return dict(sums)
+
+    assert monthly == total(lambda o: o["order_date"].replace(day=1))
+    assert lifetime == total(lambda o: o["customer_id"])
+    units: dict = defaultdict(int)
+    for order in kept:
+        units[order["product_id"]] += order["quantity"]
+    by_product = total(lambda o: o["product_id"])
+    assert products == {p: (units[p], by_product[p]) for p in by_product}
+    place = {i: (c["country"], c["state"]) for i, c in customers.items()}
+    assert regions == total(lambda o: place[o["customer_id"]])
+    daily = total(lambda o: o["order_date"])
+    day = last_day - dt.timedelta(days=3)
+    week = [daily.get(day - dt.timedelta(days=n), Decimal(0)) for n in range(7)]
+    assert moving[day] == (sum(week) / 7).quantize(Decimal("0.01"))
+
+
+def _lines(path: Path) -> list[list[str]] | None:
+    """The data lines of an extract that keeps the contract's header, else None."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    rows = list(csv.reader(text.splitlines()))
+    return rows[1:] if rows and tuple(rows[0]) == COLUMNS[path.parent.name] else None
+
+
+def _clean_orders(shop: Path) -> list[dict]:
+    """Orders that fit the contract and pass the rules: typed, a positive quantity, a
+    known status, and the first line of each order id."""
+    seen, clean = set(), []
+    for path in sorted((shop / "orders").glob("*.csv")):
+        for fields in _lines(path) or []:
+            try:
+                order = {
+                    "order_id": int(fields[0]), "customer_id": int(fields[1]),
+                    "product_id": int(fields[2]),
+                    "order_date": dt.date.fromisoformat(fields[3]),
+                    "quantity": int(fields[4]), "amount": Decimal(fields[5]),
+                    "status": fields[6],
+                }  # fmt: skip
+            except (ValueError, InvalidOperation):
+                continue
+            if order["quantity"] <= 0 or order["status"] not in STATUSES:
+                continue
+            if order["order_id"] in seen:
+                continue
+            seen.add(order["order_id"])
+            clean.append(order)
+    return clean
+
+
+def _latest_customers(shop: Path) -> dict[int, dict]:
+    latest = {}
+    for path in sorted((shop / "customers").glob("*.csv")):
+        for fields in _lines(path) or []:
+            latest[int(fields[0])] = dict(zip(COLUMNS["customers"], fields, strict=True))
+    return latest

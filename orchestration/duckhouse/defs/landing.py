@@ -7,16 +7,17 @@ import dagster as dg
 from duckhouse.defs.sensors import NEWEST_FILE_KEY, newest_file_ns
 from duckhouse.defs.tenancy import tenant_pool, tenant_tags
 from duckhouse.landing.ksqldb import land_ksqldb, landed_feeds
+from duckhouse.landing.shop import land_shop, shop_dir
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.pgserver import check_source
 from duckhouse.tenants import Tenant
 
 
 def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
-    lake = _ksqldb_lake_asset(tenant)
+    lake, shop = _ksqldb_lake_asset(tenant), _shop_extracts_asset(tenant)
     if tenant.tpch.mode == "postgres":
-        return [_postgres_source_asset(tenant), lake]
-    return [_tpch_files_asset(tenant), lake]
+        return [_postgres_source_asset(tenant), lake, shop]
+    return [_tpch_files_asset(tenant), lake, shop]
 
 
 def _landing_asset(
@@ -60,6 +61,33 @@ def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
         )
 
     return ksqldb_landing
+
+
+def _shop_extracts_asset(tenant: Tenant) -> dg.AssetsDefinition:
+    @_landing_asset(
+        tenant,
+        "shop",
+        {"csv", "python"},
+        (
+            f"The e-commerce shop's CSV extracts of {tenant.display_name} (customers, "
+            "products, orders) in the tenant's landing zone (generated from the registry's "
+            "seed when absent; kept otherwise)."
+        ),
+    )
+    def shop_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        result = land_shop(tenant)
+        context.log.info(f"shop for {tenant.id}: {'kept' if result is None else 'generated'}")
+        path = shop_dir(tenant.id)
+        return dg.MaterializeResult(
+            metadata={
+                "files": dg.MetadataValue.int(sum(1 for _ in path.rglob("*.csv"))),
+                "landing_zone": dg.MetadataValue.path(str(path)),
+                "generated": result is not None,
+                NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest_file_ns(path))),
+            }
+        )
+
+    return shop_landing
 
 
 def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:

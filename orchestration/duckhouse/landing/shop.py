@@ -28,17 +28,24 @@ from duckhouse.paths import landing_dir
 from duckhouse.tenants import Tenant
 
 ENTITIES = ("customers", "products", "orders")
-COLUMNS = {
-    "customers": (
-        "customer_id", "email", "first_name", "last_name", "city", "state", "country",
-        "registration_date", "segment",
-    ),
-    "products": ("product_id", "product_name", "category", "price", "stock"),
-    "orders": (
-        "order_id", "customer_id", "product_id", "order_date", "quantity", "amount", "status",
-        "payment_method",
-    ),
+# The data contract of the extracts: column names and types, declared, never sniffed.
+CONTRACT = {
+    "customers": {
+        "customer_id": "BIGINT", "email": "VARCHAR", "first_name": "VARCHAR",
+        "last_name": "VARCHAR", "city": "VARCHAR", "state": "VARCHAR", "country": "VARCHAR",
+        "registration_date": "DATE", "segment": "VARCHAR",
+    },
+    "products": {
+        "product_id": "BIGINT", "product_name": "VARCHAR", "category": "VARCHAR",
+        "price": "DECIMAL(12, 2)", "stock": "INTEGER",
+    },
+    "orders": {
+        "order_id": "BIGINT", "customer_id": "BIGINT", "product_id": "BIGINT",
+        "order_date": "DATE", "quantity": "INTEGER", "amount": "DECIMAL(12, 2)",
+        "status": "VARCHAR", "payment_method": "VARCHAR",
+    },
 }  # fmt: skip
+COLUMNS = {entity: tuple(columns) for entity, columns in CONTRACT.items()}
 SEGMENTS = ("Premium", "Standard", "Basic")
 STATUSES = ("completed", "pending", "cancelled")
 CATEGORIES = ("Electronics", "Books", "Home", "Garden", "Toys", "Fashion", "Sports", "Food")
@@ -184,8 +191,8 @@ class Shop:
         return entry
 
     def _append(self, entity: str, rows: list[list[str]]) -> tuple[Path, list[int]]:
-        """Append raw rows to the newest file of an entity; returns it and their lines."""
-        path = self.files(entity)[-1]
+        """Append raw rows to the main extract of an entity; returns it and their lines."""
+        path = self.files(entity)[0]
         with path.open("rb") as handle:
             first = sum(1 for _ in handle) + 1
         with path.open("a", newline="", encoding="utf-8") as handle:
@@ -231,25 +238,25 @@ class Shop:
 
         if fault == "bad-date":
             path, lines = self._append("orders", [row(order_date="2025-02-30")])
-            reason = "order_date: not a date"
+            reason = "order_date: not a valid date"
         elif fault == "bad-number":
             path, lines = self._append("orders", [row(amount="12.5O")])
-            reason = "amount: not a number"
+            reason = "amount: not a valid decimal"
         elif fault == "negative-quantity":
             path, lines = self._append("orders", [row(quantity="-3", amount="-30.00")])
-            reason = "quantity: must be positive"
+            reason = "quantity_positive: quantity must be positive"
         elif fault == "unknown-status":
             path, lines = self._append("orders", [row(status="shipped")])
-            reason = "status: unknown value"
+            reason = "status_known: unknown status 'shipped'"
         elif fault == "duplicate-id":
             path, lines = self._append("orders", [row(order_id="1")])
-            reason = "order_id: duplicate"
+            reason = "order_id_unique: order_id 1 already on"
         elif fault == "missing-column":
             path, lines = self._new_file("orders", header[:-1], [row()[:-1]])
-            reason = "missing column"
+            reason = "missing column(s) payment_method"
         elif fault == "extra-column":
             path, lines = self._new_file("orders", [*header, "coupon"], [[*row(), "SPRING"]])
-            reason = "unexpected column"
+            reason = "unexpected column(s) coupon"
         elif fault == "stray-header":
             path, lines = self._append("orders", [header])
             reason = "header line repeated"
@@ -273,3 +280,128 @@ def land_shop(tenant: Tenant, *, force: bool = False) -> ShopResult | None:
     if all(shop.files(entity) for entity in ENTITIES) and not force:
         return None
     return shop.generate()
+
+
+# ---- landing ------------------------------------------------------------------------------
+_ERROR_REASONS = {
+    "CAST": "{column}: not a valid {type}",
+    "MISSING COLUMNS": "too few fields (missing {column})",
+    "TOO MANY COLUMNS": "too many fields",
+    "INVALID ENCODING": "not UTF-8",
+    "UNQUOTED VALUE": "badly quoted value",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+}
+
+
+def _header_problem(header: bytes, columns: tuple[str, ...]) -> str | None:
+    """Why a file's header does not match the contract (None when it does)."""
+    try:
+        text = header.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        return "header not UTF-8"
+    names = next(csv.reader([text]))
+    if tuple(names) == columns:
+        return None
+    for delimiter in (";", "\t", "|"):
+        if tuple(next(csv.reader([text], delimiter=delimiter))) == columns:
+            return f"wrong delimiter {delimiter!r} (the contract says ',')"
+    missing = [c for c in columns if c not in names]
+    extra = [c for c in names if c not in columns]
+    if missing:
+        return f"missing column(s) {', '.join(missing)}"
+    if extra:
+        return f"unexpected column(s) {', '.join(extra)}"
+    return "columns in another order than the contract"
+
+
+def _data_lines(path: Path) -> list[bytes]:
+    """The lines after the header (a last line without a newline counts)."""
+    lines = path.read_bytes().split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines[1:]
+
+
+def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
+    """Every data line of every extract file of `entity`, as one relation: the declared,
+    typed columns plus `_source_file`, `_line` (in the file, header = line 1),
+    `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason` and `_raw_line`.
+    Nothing is dropped: a line either lands typed or is rejected with its reason, and a
+    file whose header breaks the contract rejects every one of its lines."""
+    contract = CONTRACT[entity]
+    columns = tuple(contract)
+    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in contract.items())
+    parts = []
+    for index, path in enumerate(sorted((root / entity).glob("*.csv"))):
+        with path.open("rb") as handle:
+            header = handle.readline()
+        problem = _header_problem(header, columns) if header else "empty file"
+        quoted = str(path).replace("'", "''")
+        if problem is not None:
+            lines = _data_lines(path)
+            session.execute(
+                f"create or replace temp table shop_bad_{index} (line bigint, csv_line varchar)"
+            )
+            if lines:
+                session.executemany(
+                    f"insert into shop_bad_{index} values (?, ?)",
+                    [(n, line.decode("utf-8", "replace")) for n, line in enumerate(lines, 2)],
+                )
+            reason = problem.replace("'", "''")
+            parts.append(
+                f"select {typed}, '{quoted}' as _source_file, line as _line, "
+                f"'rejected' as _status, null as _reject_column, '{reason}' as _reject_reason, "
+                f"csv_line as _raw_line from shop_bad_{index}"
+            )
+            continue
+        types = ", ".join(f"'{c}': '{t}'" for c, t in contract.items())
+        session.execute(f"""
+            create or replace temp table shop_rows_{index} as
+            select * from read_csv('{quoted}', columns = {{{types}}}, header = true,
+                auto_detect = false, delim = ',', quote = '"', escape = '"',
+                store_rejects = true, rejects_table = 'shop_rejects_{index}',
+                rejects_scan = 'shop_scans_{index}')
+        """)
+        (valid,) = session.execute(f"select count(*) from shop_rows_{index}").fetchone()
+        (rejected,) = session.execute(
+            f"select count(distinct line) from shop_rejects_{index}"
+        ).fetchone()
+        lines = len(_data_lines(path))
+        if valid + rejected != lines:
+            raise ValueError(
+                f"{path}: {lines} data lines but {valid} rows read and {rejected} rejected "
+                "(a record spanning lines?): the extract contract is one record per line"
+            )
+        reasons = " ".join(f"when '{kind}' then '{text}'" for kind, text in _ERROR_REASONS.items())
+        header_line = header.decode("utf-8").rstrip("\r\n").replace("'", "''")
+        column_types = " ".join(f"when '{c}' then '{t.lower()}'" for c, t in contract.items())
+        parts.append(f"""
+            select rows.* exclude (rowid_in_file), '{quoted}' as _source_file,
+                free.line as _line, 'landed' as _status, null as _reject_column,
+                null as _reject_reason, null as _raw_line
+            from (select rowid as rowid_in_file, * from shop_rows_{index}) as rows
+            join (
+                select range as line, row_number() over (order by range) - 1 as position
+                from range(2, {lines + 2})
+                where range not in (select line from shop_rejects_{index})
+            ) as free on rows.rowid_in_file = free.position
+        """)
+        parts.append(f"""
+            select {typed}, '{quoted}' as _source_file, line as _line, 'rejected' as _status,
+                column_name as _reject_column,
+                case
+                    when csv_line = '{header_line}' then 'header line repeated'
+                    else replace(replace(
+                        case error_type {reasons} else lower(error_type) end,
+                        '{{column}}', coalesce(column_name, '?')),
+                        '{{type}}', case column_name {column_types} else 'value' end)
+                end as _reject_reason,
+                csv_line as _raw_line
+            from (
+                select * from shop_rejects_{index}
+                qualify row_number() over (partition by line order by column_idx) = 1
+            )
+        """)
+    if not parts:
+        raise ValueError(f"no {entity} extracts (*.csv) in {root / entity}")
+    return session.sql(" union all by name ".join(f"({p})" for p in parts))

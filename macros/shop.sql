@@ -1,0 +1,110 @@
+{#
+    The business rules of the shop's extracts: the landed (well-typed) rows of an entity
+    with `_rule_failure`, the first rule the row breaks as '<rule>: <what>' (null when it
+    passes). The bronze model keeps the rows that pass, stg_shop__quarantine the others,
+    so each rule is written once, here.
+#}
+{#
+    The contract's columns of an entity, in file order (the same list as
+    duckhouse.landing.shop.CONTRACT, which reads the files).
+#}
+{% macro shop_columns(entity) -%}
+    {{- return({
+        'customers': ['customer_id', 'email', 'first_name', 'last_name', 'city', 'state',
+                      'country', 'registration_date', 'segment'],
+        'products': ['product_id', 'product_name', 'category', 'price', 'stock'],
+        'orders': ['order_id', 'customer_id', 'product_id', 'order_date', 'quantity',
+                   'amount', 'status', 'payment_method'],
+    }[entity]) -}}
+{%- endmacro %}
+
+{#
+    The rules of each entity, in the order they are checked: (rule, column, broken when,
+    what to say). A row breaks at most one: the first.
+#}
+{% macro shop_rules() -%}
+    {{- return({
+        'orders': [
+            ('order_id_present', 'order_id', 'order_id is null', "'order_id is empty'"),
+            ('customer_id_present', 'customer_id', 'customer_id is null', "'customer_id is empty'"),
+            ('product_id_present', 'product_id', 'product_id is null', "'product_id is empty'"),
+            ('order_date_present', 'order_date', 'order_date is null', "'order_date is empty'"),
+            ('quantity_positive', 'quantity', 'coalesce(quantity, 0) <= 0',
+                "'quantity must be positive, got ' || coalesce(cast(quantity as varchar), 'nothing')"),
+            ('amount_not_negative', 'amount', 'coalesce(amount, -1) < 0',
+                "'amount must be zero or more, got ' || coalesce(cast(amount as varchar), 'nothing')"),
+            ('status_known', 'status', "coalesce(status, '') not in ('completed', 'pending', 'cancelled')",
+                "'unknown status ''' || coalesce(status, '') || ''''"),
+            ('order_id_unique', 'order_id', '_occurrence > 1',
+                "'order_id ' || order_id || ' already on ' || _first_file || ':' || _first_line"),
+        ],
+        'customers': [
+            ('customer_id_present', 'customer_id', 'customer_id is null', "'customer_id is empty'"),
+            ('email_valid', 'email', "coalesce(email, '') not like '%_@_%'",
+                "'not an e-mail address: ''' || coalesce(email, '') || ''''"),
+            ('segment_known', 'segment', "coalesce(segment, '') not in ('Premium', 'Standard', 'Basic')",
+                "'unknown segment ''' || coalesce(segment, '') || ''''"),
+        ],
+        'products': [
+            ('product_id_present', 'product_id', 'product_id is null', "'product_id is empty'"),
+            ('price_not_negative', 'price', 'coalesce(price, -1) < 0',
+                "'price must be zero or more, got ' || coalesce(cast(price as varchar), 'nothing')"),
+            ('stock_not_negative', 'stock', 'coalesce(stock, 0) < 0',
+                "'stock must be zero or more, got ' || cast(stock as varchar)"),
+        ],
+    }) -}}
+{%- endmacro %}
+
+{% macro shop_checked_rows(entity) -%}
+    {%- set rules = shop_rules() -%}
+    {%- set key = {'orders': 'order_id', 'customers': 'customer_id', 'products': 'product_id'}[entity] -%}
+    select
+        *,
+        case
+            {%- for rule, column, broken, what in rules[entity] %}
+            when {{ broken }} then '{{ rule }}: ' || {{ what }}
+            {%- endfor %}
+        end as _rule_failure,
+        case
+            {%- for rule, column, broken, what in rules[entity] %}
+            when {{ broken }} then '{{ column }}'
+            {%- endfor %}
+        end as _rule_column
+    from (
+        select
+            *,
+            row_number() over (partition by {{ key }} order by _source_file, _line) as _occurrence,
+            first(_source_file) over (
+                partition by {{ key }} order by _source_file, _line
+            ) as _first_file,
+            first(_line) over (partition by {{ key }} order by _source_file, _line) as _first_line
+        from {{ ref('stg_shop__' ~ entity ~ '_landed') }}
+        where _status = 'landed'
+    ) as landed
+{%- endmacro %}
+
+{#
+    A well-typed line of an entity written back as CSV text (for the quarantine).
+#}
+{% macro shop_raw_line(entity) -%}
+    concat_ws(','
+    {%- for column in shop_columns(entity) -%}
+        , coalesce(cast({{ column }} as varchar), '')
+    {%- endfor -%}
+    )
+{%- endmacro %}
+
+{#
+    The rules as a relation (entity, rule_name, rule_order): `contract` (order 0), then
+    each entity's rules in the order they are checked.
+#}
+{% macro shop_rule_list() -%}
+    {%- set rows = [] -%}
+    {%- for entity, rules in shop_rules().items() -%}
+        {%- do rows.append("('" ~ entity ~ "', 'contract', 0)") -%}
+        {%- for rule in rules -%}
+            {%- do rows.append("('" ~ entity ~ "', '" ~ rule[0] ~ "', " ~ loop.index ~ ")") -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    (values {{ rows | join(', ') }})
+{%- endmacro %}

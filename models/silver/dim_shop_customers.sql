@@ -1,0 +1,30 @@
+-- Grain: one row per shop customer. A customer in several extract lines keeps the latest
+-- one: the newest file (extracts are numbered), and within it the last line.
+with customers as (
+
+    select * from {{ ref('stg_shop__customers') }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        email,
+        first_name,
+        last_name,
+        city,
+        state,
+        country,
+        registration_date,
+        segment,
+        _source_file,
+        _line
+    from customers
+    qualify row_number() over (
+        partition by customer_id order by _source_file desc, _line desc
+    ) = 1
+
+)
+
+select * from final
