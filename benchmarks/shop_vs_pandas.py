@@ -1,0 +1,168 @@
+"""The shop's CSV extracts at benchmark volume: duckhouse's landing + build vs. pandas.
+
+A tenant gets generated extracts (default 2M customers, 10,000 products, 10M orders:
+the volume data teams benchmark such pipelines on). Then, in the same run, alternating:
+
+* duckhouse -- `dbt build` of everything downstream of the shop's extracts: the landing
+  with the declared schema and the rejects table, the rules and the quarantine, the
+  conservation test, silver, the snapshots, the sales gold and the marketing views, with
+  every data test;
+* pandas    -- benchmarks/shop_pandas_reference.py: the same rules and marts, the
+  straightforward way (read_csv with dtypes, drop_duplicates, groupby, rolling).
+
+Each runs --repeat times in a child process; wall time and the child's peak resident
+memory are recorded, and the ratio pandas / duckhouse is the figure (target at least
+10x). A run counts only if both computed the same KPI summary (revenue to the cent,
+orders, cancelled orders, customers, active customers). Results go to
+benchmarks/results/shop_vs_pandas.json.
+
+    uv run --group bench python benchmarks/shop_vs_pandas.py
+    uv run --group bench python benchmarks/shop_vs_pandas.py --customers 20000 --orders 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT_DIR / "benchmarks" / "results" / "shop_vs_pandas.json"
+DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
+TENANT = "bench_shop"
+# runs a command and reports its wall time and the peak resident memory of its processes
+MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "print(json.dumps({'seconds': time.perf_counter() - started, 'rc': result.returncode,\n"
+    "    'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,\n"
+    "    'stdout': result.stdout[-4000:]}))\n"
+)
+
+
+def _measure(command: list[str], env: dict[str, str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result['stdout']}")
+    return result
+
+
+def _kpi(warehouse: Path) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        row = connection.execute(
+            "select revenue, orders, cancelled_orders, customers, active_customers "
+            "from gold_sales.mart_sales__kpi_summary"
+        ).fetchone()
+    return dict(
+        zip(("revenue", "orders", "cancelled_orders", "customers", "active_customers"), row,
+            strict=True)
+    )  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=2_000_000)
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--orders", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+
+    scratch = Path(tempfile.mkdtemp(prefix="duckhouse-shopbench-"))
+    (scratch / "tenants.yml").write_text(
+        f"tenants:\n  - id: {TENANT}\n    display_name: Shop benchmark\n"
+        "    sources:\n      tpch: {mode: generated, scale_factor: 0.01}\n"
+        f"      shop: {{seed: 11, customers: {args.customers}, products: {args.products}, "
+        f"orders: {args.orders}}}\n"
+        '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
+    )
+    env = {
+        **os.environ,
+        "DUCKHOUSE_REGISTRY": str(scratch / "tenants.yml"),
+        "DUCKHOUSE_DATA_DIR": str(scratch / "data"),
+        "DBT_PROFILES_DIR": str(scratch / "profiles"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    cli = [str(PROJECT_DIR / ".venv" / "bin" / "python"), "-m", "duckhouse.cli"]
+    shop = scratch / "data" / TENANT / "landing" / "shop"
+    warehouse = scratch / "data" / TENANT / f"{TENANT}.duckdb"
+    try:
+        subprocess.run([*cli, "profiles"], cwd=PROJECT_DIR, env=env, check=True)
+        generate = _measure([*cli, "shop", "generate", TENANT], env)
+        extract_mb = sum(p.stat().st_size for p in shop.rglob("*.csv")) / 2**20
+        subprocess.run(
+            [DBT, "seed", "--target", TENANT, "--target-path", f"target/{TENANT}"],
+            cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            warehouse.unlink(missing_ok=True)
+            subprocess.run(  # seeds again: the warehouse is fresh for every run
+                [DBT, "seed", "--target", TENANT, "--target-path", f"target/{TENANT}"],
+                cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
+            )  # fmt: skip
+            run = _measure(
+                [DBT, "build", "--select", "path:models/bronze/shop+", "--target", TENANT,
+                 "--target-path", f"target/{TENANT}"], env,
+            )  # fmt: skip
+            kpi = _kpi(warehouse)
+            reference = _measure(
+                [sys.executable, str(PROJECT_DIR / "benchmarks" / "shop_pandas_reference.py"),
+                 str(shop)], env,
+            )  # fmt: skip
+            expected = json.loads(reference["stdout"])
+            for key, value in kpi.items():
+                if float(value) != float(expected[key]):
+                    raise SystemExit(f"{key}: duckhouse {value}, pandas {expected[key]}")
+            ours.append(run)
+            theirs.append(reference)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(PROJECT_DIR / "target" / TENANT, ignore_errors=True)
+
+    median = statistics.median
+    row = {
+        "customers": args.customers,
+        "products": args.products,
+        "orders": args.orders,
+        "extracts_mb": round(extract_mb),
+        "generate_s": round(generate["seconds"], 1),
+        "duckhouse_s": round(median(r["seconds"] for r in ours), 1),
+        "duckhouse_peak_mb": round(max(r["peak_mb"] for r in ours)),
+        "pandas_s": round(median(r["seconds"] for r in theirs), 1),
+        "pandas_peak_mb": round(max(r["peak_mb"] for r in theirs)),
+        "pandas_over_duckhouse": round(
+            median(r["seconds"] for r in theirs) / median(r["seconds"] for r in ours), 2
+        ),
+        "kpi": {k: float(v) for k, v in kpi.items()},
+        "repeat": args.repeat,
+    }
+    report = {
+        "benchmark": "shop_vs_pandas",
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "result": row,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(row, indent=2))
+    print(f"results: {RESULTS.relative_to(PROJECT_DIR)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
