@@ -92,6 +92,21 @@ def _land(tenant: Tenant, force: bool) -> None:
         print(f"[{tenant.id}] shop: generated {counts} -> {shop.path}")
 
 
+def _quarantined_lines(tenant_id: str) -> list[tuple[str, str, int]]:
+    """Shop extract lines the last build quarantined, per entity and rule (empty when none)."""
+    path = warehouse_path(tenant_id)
+    if not path.is_file():
+        return []
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            return connection.execute(
+                "select entity, rule_name, count(*) from bronze.stg_shop__quarantine "
+                "group by all order by all"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return []
+
+
 def _quarantined_files(tenant_id: str) -> list[tuple[str, str]]:
     """Lake files the last build could not land, with why (empty when none)."""
     path = warehouse_path(tenant_id)
@@ -165,6 +180,13 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"[{tenant.id}] ksqldb: {len(skipped)} file(s) quarantined, not landed:")
             for lake_path, reason in skipped:
                 print(f"    {lake_path}: {reason}")
+        quarantined = _quarantined_lines(tenant.id)
+        if quarantined:
+            total = sum(count for *_, count in quarantined)
+            print(f"[{tenant.id}] shop: {total} line(s) quarantined "
+                  "(bronze.stg_shop__quarantine):")  # fmt: skip
+            for entity, rule, count in quarantined:
+                print(f"    {entity}: {count} x {rule}")
     return EXIT_OK
 
 

@@ -121,7 +121,9 @@ def test_landing_sensor_ignores_own_landing_and_builds_on_dropped_files(
     defs = _definitions()
     instance = dg.DagsterInstance.ephemeral()
     # every source's landing, as a run of the tenant's job does
-    landing_keys = [dg.AssetKey(["dag_t", "landing", source]) for source in ("tpch", "ksqldb")]
+    landing_keys = [
+        dg.AssetKey(["dag_t", "landing", source]) for source in ("tpch", "ksqldb", "shop")
+    ]
     result = dg.materialize(
         [defs.resolve_assets_def(key) for key in landing_keys],
         instance=instance,
