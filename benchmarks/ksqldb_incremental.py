@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -37,9 +36,9 @@ import time
 from pathlib import Path
 
 import duckdb
+from report import write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT_DIR / "benchmarks" / "results" / "ksqldb_incremental.json"
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_ksql"
@@ -174,16 +173,7 @@ def main() -> int:
         "full_dbt_runs_s": [round(s, 2) for s in full_dbt],
         "incremental_dbt_runs_s": [round(s, 2) for s in incremental_dbt],
     }
-    report = {
-        "benchmark": "ksqldb_incremental",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "result": row,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(row, indent=2))
-    print(f"results: {RESULTS.relative_to(PROJECT_DIR)}")
+    write_results("ksqldb_incremental", row)
     return 0
 
 

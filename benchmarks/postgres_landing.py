@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import socket
 import statistics
@@ -39,9 +38,9 @@ import time
 from pathlib import Path
 
 import duckdb
+from report import write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT_DIR / "benchmarks" / "results" / "postgres_landing.json"
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 TENANT = "bench_pg"
 PASSWORD_ENV = "BENCH_PG_PASSWORD"
@@ -181,16 +180,7 @@ def main() -> int:
         "project_runs_s": [round(s, 2) for s in project],
         "raw_runs_s": [round(s, 2) for s in raw],
     }
-    report = {
-        "benchmark": "postgres_landing",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "result": row,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(row, indent=2))
-    print(f"results: {RESULTS.relative_to(PROJECT_DIR)}")
+    write_results("postgres_landing", row)
     return 0
 
 

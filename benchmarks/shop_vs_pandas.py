@@ -25,19 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
+from report import write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-RESULTS = PROJECT_DIR / "benchmarks" / "results" / "shop_vs_pandas.json"
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_shop"
 # runs a command and reports its wall time and the peak resident memory of its processes
@@ -151,16 +149,7 @@ def main() -> int:
         "kpi": {k: float(v) for k, v in kpi.items()},
         "repeat": args.repeat,
     }
-    report = {
-        "benchmark": "shop_vs_pandas",
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "result": row,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(row, indent=2))
-    print(f"results: {RESULTS.relative_to(PROJECT_DIR)}")
+    write_results("shop_vs_pandas", row)
     return 0
 
 
