@@ -1,8 +1,9 @@
 {#
     The business rules of the shop's extracts: the landed (well-typed) rows of an entity
     with `_rule_failure`, the first rule the row breaks as '<rule>: <what>' (null when it
-    passes). The bronze model keeps the rows that pass, stg_shop__quarantine the others,
-    so each rule is written once, here.
+    passes). stg_shop__<entity>_rule_failures evaluates them once per build and keeps the
+    rows that break one; stg_shop__<entity> is the other rows, stg_shop__quarantine shows
+    the failures: each rule is written once, here.
 #}
 {#
     The contract's columns of an entity, in file order (the same list as
@@ -35,7 +36,7 @@
                 "'amount must be zero or more, got ' || coalesce(cast(amount as varchar), 'nothing')"),
             ('status_known', 'status', "coalesce(status, '') not in ('completed', 'pending', 'cancelled')",
                 "'unknown status ''' || coalesce(status, '') || ''''"),
-            ('order_id_unique', 'order_id', '_occurrence > 1',
+            ('order_id_unique', 'order_id', '_repeats_earlier_line',
                 "'order_id ' || order_id || ' already on ' || _first_file || ':' || _first_line"),
         ],
         'customers': [
@@ -55,9 +56,22 @@
     }) -}}
 {%- endmacro %}
 
+{#
+    The entities whose id must be unique across all their extract lines: a later line
+    with an id already seen breaks the rule (`_repeats_earlier_line`, with the first
+    line's `_first_file` and `_first_line`; a null id breaks the `_present` rule first).
+    Customers and products may repeat: silver keeps the latest line.
+#}
+{% macro shop_unique_keys() -%}
+    {{- return({'orders': 'order_id'}) -}}
+{%- endmacro %}
+
 {% macro shop_checked_rows(entity) -%}
     {%- set rules = shop_rules() -%}
-    {%- set key = {'orders': 'order_id', 'customers': 'customer_id', 'products': 'product_id'}[entity] -%}
+    {%- set key = shop_unique_keys().get(entity) -%}
+    {%- set landed -%}
+        (select * from {{ ref('stg_shop__' ~ entity ~ '_landed') }} where _status = 'landed')
+    {%- endset -%}
     select
         *,
         case
@@ -70,17 +84,19 @@
             when {{ broken }} then '{{ column }}'
             {%- endfor %}
         end as _rule_column
-    from (
+    from
+    {%- if key %} (
+        {# a line whose id is on an earlier line (file, then line): numbered per id #}
         select
             *,
-            row_number() over (partition by {{ key }} order by _source_file, _line) as _occurrence,
-            first(_source_file) over (
-                partition by {{ key }} order by _source_file, _line
-            ) as _first_file,
-            first(_line) over (partition by {{ key }} order by _source_file, _line) as _first_line
-        from {{ ref('stg_shop__' ~ entity ~ '_landed') }}
-        where _status = 'landed'
+            row_number() over first_line_first > 1 as _repeats_earlier_line,
+            first(_source_file) over first_line_first as _first_file,
+            first(_line) over first_line_first as _first_line
+        from {{ landed }} as landed
+        window first_line_first as (partition by {{ key }} order by _source_file, _line)
     ) as landed
+    {%- else %} {{ landed }} as landed
+    {%- endif %}
 {%- endmacro %}
 
 {#

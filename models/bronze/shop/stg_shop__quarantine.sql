@@ -51,12 +51,11 @@ broken as (
         'customers' as entity,
         _source_file,
         _line,
-        split_part(_rule_failure, ':', 1) as rule_name,
-        _rule_column as column_name,
-        _rule_failure as reason,
-        {{ shop_raw_line('customers') }} as raw_line
-    from ({{ shop_checked_rows('customers') }}) as checked_rows
-    where _rule_failure is not null
+        rule_name,
+        column_name,
+        reason,
+        raw_line
+    from {{ ref('stg_shop__customers_rule_failures') }}
 
     union all
 
@@ -64,12 +63,11 @@ broken as (
         'products' as entity,
         _source_file,
         _line,
-        split_part(_rule_failure, ':', 1) as rule_name,
-        _rule_column as column_name,
-        _rule_failure as reason,
-        {{ shop_raw_line('products') }} as raw_line
-    from ({{ shop_checked_rows('products') }}) as checked_rows
-    where _rule_failure is not null
+        rule_name,
+        column_name,
+        reason,
+        raw_line
+    from {{ ref('stg_shop__products_rule_failures') }}
 
     union all
 
@@ -77,12 +75,11 @@ broken as (
         'orders' as entity,
         _source_file,
         _line,
-        split_part(_rule_failure, ':', 1) as rule_name,
-        _rule_column as column_name,
-        _rule_failure as reason,
-        {{ shop_raw_line('orders') }} as raw_line
-    from ({{ shop_checked_rows('orders') }}) as checked_rows
-    where _rule_failure is not null
+        rule_name,
+        column_name,
+        reason,
+        raw_line
+    from {{ ref('stg_shop__orders_rule_failures') }}
 
 ),
 

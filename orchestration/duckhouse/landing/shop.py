@@ -322,86 +322,116 @@ def _data_lines(path: Path) -> list[bytes]:
     return lines[1:]
 
 
+def _count_data_lines(path: Path) -> int:
+    """How many lines follow the header (as _data_lines counts them), read in blocks."""
+    newlines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    lines = newlines + (last != b"\n")  # a last line without a newline counts
+    return max(lines - 1, 0)
+
+
 def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
     """Every data line of every extract file of `entity`, as one relation: the declared,
     typed columns plus `_source_file`, `_line` (in the file, header = line 1),
-    `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason` and `_raw_line`.
+    `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason`, `_raw_line`
+    and `_loaded_at`.
     Nothing is dropped: a line either lands typed or is rejected with its reason, and a
     file whose header breaks the contract rejects every one of its lines."""
     contract = CONTRACT[entity]
     columns = tuple(contract)
     typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in contract.items())
+    reasons = " ".join(f"when '{kind}' then '{text}'" for kind, text in _ERROR_REASONS.items())
+    column_types = " ".join(f"when '{c}' then '{t.lower()}'" for c, t in contract.items())
     parts = []
-    for index, path in enumerate(sorted((root / entity).glob("*.csv"))):
-        with path.open("rb") as handle:
-            header = handle.readline()
-        problem = _header_problem(header, columns) if header else "empty file"
-        quoted = str(path).replace("'", "''")
-        if problem is not None:
-            lines = _data_lines(path)
-            session.execute(
-                f"create or replace temp table shop_bad_{index} (line bigint, csv_line varchar)"
-            )
-            if lines:
-                session.executemany(
-                    f"insert into shop_bad_{index} values (?, ?)",
-                    [(n, line.decode("utf-8", "replace")) for n, line in enumerate(lines, 2)],
+    # a landed row's line is its position in the read: the read must keep the file's order
+    # (the warehouse's profile turns preserve_insertion_order off for speed elsewhere)
+    (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
+    session.execute("set preserve_insertion_order = true")
+    try:
+        for index, path in enumerate(sorted((root / entity).glob("*.csv"))):
+            with path.open("rb") as handle:
+                header = handle.readline()
+            problem = _header_problem(header, columns) if header else "empty file"
+            quoted = str(path).replace("'", "''")
+            if problem is not None:
+                lines = _data_lines(path)
+                session.execute(
+                    f"create or replace temp table shop_bad_{index} (line bigint, csv_line varchar)"
                 )
-            reason = problem.replace("'", "''")
-            parts.append(
-                f"select {typed}, '{quoted}' as _source_file, line as _line, "
-                f"'rejected' as _status, null as _reject_column, '{reason}' as _reject_reason, "
-                f"csv_line as _raw_line from shop_bad_{index}"
-            )
-            continue
-        types = ", ".join(f"'{c}': '{t}'" for c, t in contract.items())
-        session.execute(f"""
-            create or replace temp table shop_rows_{index} as
-            select * from read_csv('{quoted}', columns = {{{types}}}, header = true,
-                auto_detect = false, delim = ',', quote = '"', escape = '"',
-                store_rejects = true, rejects_table = 'shop_rejects_{index}',
-                rejects_scan = 'shop_scans_{index}')
-        """)
-        (valid,) = session.execute(f"select count(*) from shop_rows_{index}").fetchone()
-        (rejected,) = session.execute(
-            f"select count(distinct line) from shop_rejects_{index}"
-        ).fetchone()
-        lines = len(_data_lines(path))
-        if valid + rejected != lines:
-            raise ValueError(
-                f"{path}: {lines} data lines but {valid} rows read and {rejected} rejected "
-                "(a record spanning lines?): the extract contract is one record per line"
-            )
-        reasons = " ".join(f"when '{kind}' then '{text}'" for kind, text in _ERROR_REASONS.items())
-        header_line = header.decode("utf-8").rstrip("\r\n").replace("'", "''")
-        column_types = " ".join(f"when '{c}' then '{t.lower()}'" for c, t in contract.items())
-        parts.append(f"""
-            select rows.* exclude (rowid_in_file), '{quoted}' as _source_file,
-                free.line as _line, 'landed' as _status, null as _reject_column,
-                null as _reject_reason, null as _raw_line
-            from (select rowid as rowid_in_file, * from shop_rows_{index}) as rows
-            join (
-                select range as line, row_number() over (order by range) - 1 as position
-                from range(2, {lines + 2})
-                where range not in (select line from shop_rejects_{index})
-            ) as free on rows.rowid_in_file = free.position
-        """)
-        parts.append(f"""
-            select {typed}, '{quoted}' as _source_file, line as _line, 'rejected' as _status,
-                column_name as _reject_column,
-                case
-                    when csv_line = '{header_line}' then 'header line repeated'
-                    else replace(replace(
-                        case error_type {reasons} else lower(error_type) end,
-                        '{{column}}', coalesce(column_name, '?')),
-                        '{{type}}', case column_name {column_types} else 'value' end)
-                end as _reject_reason,
-                csv_line as _raw_line
-            from (
-                select * from shop_rejects_{index}
-                qualify row_number() over (partition by line order by column_idx) = 1
-            )
-        """)
+                if lines:
+                    session.executemany(
+                        f"insert into shop_bad_{index} values (?, ?)",
+                        [(n, line.decode("utf-8", "replace")) for n, line in enumerate(lines, 2)],
+                    )
+                reason = problem.replace("'", "''")
+                parts.append(
+                    f"select {typed}, '{quoted}' as _source_file, line as _line, "
+                    f"'rejected' as _status, null as _reject_column, '{reason}' as _reject_reason, "
+                    f"csv_line as _raw_line from shop_bad_{index}"
+                )
+                continue
+            types = ", ".join(f"'{c}': '{t}'" for c, t in contract.items())
+            session.execute(f"""
+                create or replace temp table shop_rows_{index} as
+                select * from read_csv('{quoted}', columns = {{{types}}}, header = true,
+                    auto_detect = false, delim = ',', quote = '"', escape = '"',
+                    store_rejects = true, rejects_table = 'shop_rejects_{index}',
+                    rejects_scan = 'shop_scans_{index}')
+            """)
+            (valid,) = session.execute(f"select count(*) from shop_rows_{index}").fetchone()
+            (rejected,) = session.execute(
+                f"select count(distinct line) from shop_rejects_{index}"
+            ).fetchone()
+            lines = _count_data_lines(path)
+            if valid + rejected != lines:
+                raise ValueError(
+                    f"{path}: {lines} data lines but {valid} rows read and {rejected} rejected "
+                    "(a record spanning lines?): the extract contract is one record per line"
+                )
+            header_line = header.decode("utf-8").rstrip("\r\n").replace("'", "''")
+            if rejected == 0:  # the n-th row read is the n-th data line: line n + 1
+                numbered = f"select rowid + 2 as _line, * from shop_rows_{index}"
+            else:  # the rows read fill the lines that were not rejected, in order
+                numbered = f"""
+                    select free.line as _line, rows.* exclude (rowid_in_file)
+                    from (select rowid as rowid_in_file, * from shop_rows_{index}) as rows
+                    join (
+                        select range as line, row_number() over (order by range) - 1 as position
+                        from range(2, {lines + 2})
+                        where range not in (select line from shop_rejects_{index})
+                    ) as free on rows.rowid_in_file = free.position
+                """
+            parts.append(f"""
+                select numbered.* exclude (_line), '{quoted}' as _source_file, numbered._line,
+                    'landed' as _status, null as _reject_column, null as _reject_reason,
+                    null as _raw_line
+                from ({numbered}) as numbered
+            """)
+            parts.append(f"""
+                select {typed}, '{quoted}' as _source_file, line as _line, 'rejected' as _status,
+                    column_name as _reject_column,
+                    case
+                        when csv_line = '{header_line}' then 'header line repeated'
+                        else replace(replace(
+                            case error_type {reasons} else lower(error_type) end,
+                            '{{column}}', coalesce(column_name, '?')),
+                            '{{type}}', case column_name {column_types} else 'value' end)
+                    end as _reject_reason,
+                    csv_line as _raw_line
+                from (
+                    select * from shop_rejects_{index}
+                    qualify row_number() over (partition by line order by column_idx) = 1
+                )
+            """)
+    finally:
+        session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
     if not parts:
         raise ValueError(f"no {entity} extracts (*.csv) in {root / entity}")
-    return session.sql(" union all by name ".join(f"({p})" for p in parts))
+    lines = " union all by name ".join(f"({p})" for p in parts)
+    return session.sql(
+        f"select * replace (cast(_line as bigint) as _line), current_timestamp as _loaded_at "
+        f"from ({lines})"
+    )
