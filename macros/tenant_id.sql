@@ -17,3 +17,19 @@
 {% macro tenant_id_literal() -%}
     cast('{{ tenant_id() }}' as varchar)
 {%- endmacro %}
+
+{#
+    Run before every build (on-run-start): a tenant's DuckDB target builds that tenant
+    only. The `tenant_id` var is for targets named otherwise; on a tenant's own target it
+    must not point the sources at another tenant's landing zone (the duckhouse.sandbox
+    plugin would refuse the read anyway; this says why, before anything runs).
+#}
+{% macro check_tenant() -%}
+    {%- if execute and target.type == 'duckdb' and target.name != 'lint'
+        and tenant_id() != target.name -%}
+        {{ exceptions.raise_compiler_error(
+            "target '" ~ target.name ~ "' builds tenant '" ~ target.name ~ "' only, not '"
+            ~ tenant_id() ~ "' (var tenant_id): every tenant has its own target"
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

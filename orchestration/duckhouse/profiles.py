@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import yaml
@@ -19,7 +21,8 @@ _HEADER = """\
 # GENERATED from tenants.yml by `duckhouse profiles` -- do not edit by hand.
 # One DuckDB target per tenant: its warehouse is <data>/<tenant>/<tenant>.duckdb and
 # its landing zone <data>/<tenant>/landing, where <data> is $DUCKHOUSE_DATA_DIR
-# (default: ./data). The `lint` target is in-memory: sqlfluff never touches a warehouse.
+# (default: ./data); the duckhouse.sandbox plugin confines DuckDB to <data>/<tenant>/
+# and seeds/. The `lint` target is in-memory: sqlfluff never touches a warehouse.
 """
 
 
@@ -64,6 +67,15 @@ def render_profiles(tenants: list[Tenant]) -> str:
             "threads": 2,
             "external_root": f"{_data_dir_expr()}/{tenant.id}/exports",
             "settings": {"preserve_insertion_order": False},
+            # DuckDB may touch this tenant's folder and the project's seeds, nothing else
+            "plugins": [
+                {
+                    "module": "duckhouse.sandbox",
+                    "config": {
+                        "allowed_directories": [f"{_data_dir_expr()}/{tenant.id}/", "seeds/"]
+                    },
+                }
+            ],
         }
         if tenant.tpch.mode == "postgres":
             _postgres_source(tenant, outputs[tenant.id])
@@ -80,7 +92,11 @@ def write_profiles(tenants: list[Tenant], profiles_dir: Path) -> Path:
         install_extensions(data_dir() / EXTENSION_DIR_NAME, ["postgres_scanner"])
     profiles_dir.mkdir(parents=True, exist_ok=True)
     path = profiles_dir / "profiles.yml"
-    path.write_text(render_profiles(tenants))
+    # replaced, never rewritten in place: a dbt run starting meanwhile (another tenant's
+    # build, in another process) reads the old file or the new one, never half of one
+    partial = profiles_dir / f".profiles.yml.{os.getpid()}.{threading.get_ident()}"
+    partial.write_text(render_profiles(tenants))
+    os.replace(partial, path)
     return path
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import TENANTS
+from conftest import PROJECT_DIR, TENANTS
 
 PUBLIC_VIEWS = (
     "finance.revenue_monthly",
@@ -64,3 +67,40 @@ def test_build_one_tenant_touches_no_other(lakehouse) -> None:
     assert "[tiny_a] built" in result.stdout
     assert "tiny_b" not in result.stdout
     assert other.stat().st_mtime_ns == before
+
+
+def _dbt(lakehouse, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *args, "--target", "tiny_a",
+         "--target-path", "target/tiny_a"],
+        cwd=PROJECT_DIR, env=lakehouse.env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_a_model_cannot_reach_another_tenants_files(lakehouse) -> None:
+    """tiny_a's target reads its own landing zone, and DuckDB refuses tiny_b's: a path
+    typed into SQL, or the project's own source() pointed at tiny_b by the tenant_id var."""
+    own = _dbt(
+        lakehouse, "show", "--inline", "select count(*) as n from {{ source('tpch', 'orders') }}"
+    )
+    assert own.returncode == 0, own.stdout
+    other = lakehouse.landing("tiny_b") / "tpch" / "orders.parquet"
+    assert other.is_file()
+    typed = _dbt(
+        lakehouse, "show", "--inline", f"select count(*) as n from read_parquet('{other}')"
+    )
+    through_source = _dbt(
+        lakehouse, "show", "--vars", "{tenant_id: tiny_b}",
+        "--inline", "select count(*) as n from {{ source('tpch', 'orders') }}",
+    )  # fmt: skip
+    for refused in (typed, through_source):
+        assert refused.returncode != 0
+        assert "Permission Error" in refused.stdout, refused.stdout
+        assert "tiny_b" in refused.stdout  # the refused path is named
+
+    # a build is stopped before it runs anything, saying why
+    before = lakehouse.warehouse("tiny_a").stat().st_mtime_ns
+    build = _dbt(lakehouse, "build", "--vars", "{tenant_id: tiny_b}", "-s", "stg_tpch__orders")
+    assert build.returncode != 0
+    assert "target 'tiny_a' builds tenant 'tiny_a' only, not 'tiny_b'" in build.stdout
+    assert lakehouse.warehouse("tiny_a").stat().st_mtime_ns == before

@@ -278,15 +278,36 @@ def test_extract_is_one_snapshot_while_the_source_moves(pg_tenant) -> None:
     assert landed == source
 
 
+_DAGSTER_METADATA = """
+from duckhouse.definitions import build_definitions
+graph = build_definitions().resolve_asset_graph()
+for key in graph.get_all_asset_keys():
+    node = graph.get(key)
+    print(key.to_user_string(), node.description, node.metadata, node.tags, node.owners)
+"""
+
+
 def test_password_stays_out_of_every_file(pg_tenant) -> None:
-    root, _env, cli, _port = pg_tenant
+    root, env, cli, _port = pg_tenant
     cli("pg", "up", TENANT)
     cli("build", TENANT)
     cli("prepare", TENANT)
+    # the docs site a tenant's operators browse, generated as `make docs` does
+    subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--target", TENANT,
+         "--target-path", f"target/{TENANT}"],
+        cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    # every piece of metadata the Dagster UI shows for the tenant's assets
+    dump = subprocess.run(
+        [sys.executable, "-c", _DAGSTER_METADATA], cwd=PROJECT_DIR, env=env, text=True,
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"{TENANT}/" in dump and PASSWORD not in dump
     searched = [root / "profiles" / "profiles.yml", PROJECT_DIR / "target" / TENANT]
     for top in searched:
         for path in [top] if top.is_file() else top.rglob("*"):
-            if path.is_file() and path.suffix in (".yml", ".json", ".sql", ".log", ".txt"):
+            if path.is_file() and path.suffix in (".yml", ".json", ".sql", ".log", ".txt", ".html"):
                 assert PASSWORD not in path.read_text(errors="replace"), path
     assert f"env_var(''{PASSWORD_ENV}'')" in (root / "profiles" / "profiles.yml").read_text()
 
