@@ -1,9 +1,15 @@
-"""duckhouse command line: land sources and build tenants.
+"""duckhouse command line: manage tenants, land their sources and build them.
 
+duckhouse create TENANT       register a tenant (landing zone, warehouse, dbt target)
+duckhouse list                every tenant: sources, last build, view rows, status
+duckhouse delete TENANT       archive and remove a tenant (asks first, or --yes)
 duckhouse profiles            render profiles/profiles.yml from tenants.yml
 duckhouse land [TENANT...]    land every source of the tenants (default: all)
 duckhouse build [TENANT...]   land, then `dbt build --target <tenant>` for each
 duckhouse demo                build every registered tenant and say where to look
+
+Exit codes: 0 done; 1 failed (a build, a busy warehouse, a refused confirmation);
+2 usage (a bad or unknown tenant id, an existing tenant, an invalid registry).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from duckhouse import review
+from duckhouse import lifecycle, review
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.landing.ksqldb import (
     FAULTS,
@@ -44,7 +50,15 @@ from duckhouse.paths import (
     warehouse_path,
 )
 from duckhouse.profiles import LINT_TARGET, ensure_profiles, write_profiles
-from duckhouse.tenants import RegistryError, Tenant, get_tenant, load_registry
+from duckhouse.tenants import (
+    TPCH_MODES,
+    RegistryError,
+    Tenant,
+    get_tenant,
+    load_registry,
+    parse_tenant_entry,
+    validate_tenant_id,
+)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -377,29 +391,222 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _console(stderr: bool = False):  # noqa: ANN202 - rich is imported lazily
+    from rich.console import Console
+
+    # colours only where the terminal supports them (rich honours NO_COLOR and non-ttys)
+    # piped output is not cut at 80 columns: scripts should use --json anyway
+    return Console(stderr=stderr, highlight=False, width=None if sys.stdout.isatty() else 120)
+
+
+def _create_entry(args: argparse.Namespace) -> dict:
+    tpch: dict = {"mode": args.tpch_mode, "scale_factor": args.scale_factor}
+    if args.tpch_mode == "postgres":
+        tpch["postgres"] = {
+            "host": args.pg_host,
+            "port": args.pg_port,
+            "database": args.pg_database or args.tenant,
+            "user": args.pg_user or args.tenant,
+            "password_env": args.pg_password_env or f"DUCKHOUSE_PG_{args.tenant.upper()}_PASSWORD",
+        }
+    sources: dict = {"tpch": tpch}
+    ksqldb = {
+        k: v
+        for k, v in (("days", args.ksqldb_days), ("events_per_day", args.ksqldb_events_per_day))
+        if v is not None
+    }
+    shop = {k: v for k, v in (("customers", args.shop_customers), ("products", args.shop_products),
+                              ("orders", args.shop_orders)) if v is not None}  # fmt: skip
+    if ksqldb:
+        sources["ksqldb"] = ksqldb
+    if shop:
+        sources["shop"] = shop
+    return {
+        "id": args.tenant,
+        "display_name": args.display_name or args.tenant.replace("_", " ").title(),
+        "sources": sources,
+        "schedule": {"cron": args.cron, "timezone": args.timezone},
+    }
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    from duckhouse.defs.dbt import prepare_manifest  # dagster is only needed here
+
+    entry = _create_entry(args)
+    parse_tenant_entry(entry, "create")  # a bad option fails before any change
+    tenant = lifecycle.create_tenant(entry)
+    _ensure_profiles(load_registry(registry_path()))
+    manifest = prepare_manifest(tenant.id)  # its Dagster assets load without a parse
+    console = _console()
+    console.print(f"[bold green]created[/] tenant [bold]{tenant.id}[/] ({tenant.display_name})")
+    for what, where in (
+        ("registry", registry_path()),
+        ("landing zone", lifecycle.tenant_dir(tenant.id) / "landing"),
+        ("warehouse", warehouse_path(tenant.id)),
+        ("dbt target", f"{tenant.id} in {profiles_dir() / 'profiles.yml'}"),
+        ("Dagster assets", f"{tenant.id}/* (manifest {manifest})"),
+    ):
+        console.print(f"  {what:<15} {where}")
+    if args.build:
+        return cmd_build(argparse.Namespace(tenants=[tenant.id], force_land=False,
+                                            full_refresh=False))  # fmt: skip
+    console.print(f"next: duckhouse build {tenant.id}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    tenants = load_registry(registry_path())
+    statuses = [lifecycle.tenant_status(tenant, PUBLIC_VIEWS) for tenant in tenants]
+    if args.json:
+        print(json.dumps([status.as_dict() for status in statuses], indent=2))
+        return EXIT_OK
+    from rich.table import Table
+
+    colours = {"ok": "green", "failed": "red", "building": "yellow", "never built": "dim"}
+    table = Table(title=f"duckhouse tenants ({registry_path()})", title_justify="left")
+    for column in ("tenant", "sources", "schedule", "last build", "view rows", "status"):
+        table.add_column(column, justify="right" if column == "view rows" else "left")
+    for status in statuses:
+        tenant = status.tenant
+        sources = "\n".join(f"{k}: {v}" for k, v in lifecycle.describe_sources(tenant).items())
+        built = (f"{status.last_build[:19].replace('T', ' ')} UTC\n{status.last_build_seconds}s"
+                 if status.last_build else "-")  # fmt: skip
+        rows = (f"{sum(v or 0 for v in status.view_rows.values()):,}"
+                if status.view_rows else "-")  # fmt: skip
+        state = status.status + (f" ({status.failures})" if status.failures else "")
+        table.add_row(
+            f"[bold]{tenant.id}[/]\n{tenant.display_name}", sources,
+            f"{tenant.schedule.cron}\n{tenant.schedule.timezone}", built, rows,
+            f"[{colours.get(status.status, 'white')}]{state}[/]",
+        )  # fmt: skip
+    console = _console()
+    console.print(table)
+    if args.views:
+        for status in statuses:
+            console.print(f"\n[bold]{status.tenant.id}[/]")
+            for view, count in (status.view_rows or {}).items():
+                console.print(f"  {view:<34} {'-' if count is None else f'{count:>10,}'}")
+    return EXIT_OK
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise RegistryError(
+                f"delete {tenant.id}: no terminal to confirm on; pass --yes to delete"
+            )
+        keep = "an archive is kept" if not args.no_archive else "NO archive is kept"
+        answer = _console().input(
+            f"Delete tenant [bold]{tenant.id}[/] ({tenant.display_name}): its registry entry, "
+            f"warehouse, landing zone, published files and Dagster assets ({keep})?\n"
+            "Type the tenant id to confirm: "
+        )
+        if answer.strip() != tenant.id:
+            print("not confirmed: nothing deleted", file=sys.stderr)
+            return EXIT_FAILED
+    result = lifecycle.delete_tenant(tenant.id, keep_archive=not args.no_archive)
+    _ensure_profiles(load_registry(registry_path()))
+    console = _console()
+    console.print(f"[bold red]deleted[/] tenant [bold]{tenant.id}[/]")
+    for path in result.removed:
+        console.print(f"  removed {path}")
+    if result.dagster_assets:
+        console.print(f"  wiped {result.dagster_assets} asset(s) from the Dagster instance")
+    if tenant.tpch.postgres is not None:
+        source = tenant.tpch.postgres
+        console.print(f"  kept its PostgreSQL source {source.host}:{source.port}/"
+                      f"{source.database} (not duckhouse's to drop)")  # fmt: skip
+    console.print(f"  archive {result.archive}" if result.archive else "  no archive kept")
+    if result.dagster_error:
+        print(f"duckhouse: tenant '{tenant.id}' deleted, but its asset history in the Dagster "
+              f"instance ($DAGSTER_HOME) was not wiped: {result.dagster_error}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _tenant_arg(value: str) -> str:
+    """argparse type of every tenant id argument: refused before anything runs."""
+    try:
+        return validate_tenant_id(value)
+    except RegistryError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="duckhouse", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="duckhouse",
+        description=__doc__.split("\n")[0],
+        epilog=__doc__.split("\n\n")[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
+
+    create = verbs.add_parser(
+        "create", help="register a tenant: registry entry, landing zone, warehouse, dbt "
+        "target and Dagster assets; --build lands and builds it"
+    )  # fmt: skip
+    create.add_argument("tenant", type=_tenant_arg, help="new tenant id (a-z, 0-9, _)")
+    create.add_argument("--display-name", help="what people read (default: from the id)")
+    create.add_argument("--scale-factor", type=float, default=0.01, help="TPC-H scale factor")
+    create.add_argument("--tpch-mode", choices=TPCH_MODES, default="generated",
+                        help="generated (embedded) or postgres (read from a server)")  # fmt: skip
+    create.add_argument("--pg-host", default="127.0.0.1", help="postgres: host")
+    create.add_argument("--pg-port", type=int, default=5432, help="postgres: port")
+    create.add_argument("--pg-database", help="postgres: database (default: the tenant id)")
+    create.add_argument("--pg-user", help="postgres: user (default: the tenant id)")
+    create.add_argument(
+        "--pg-password-env",
+        help="postgres: the environment variable "
+        "holding the password (default: DUCKHOUSE_PG_<TENANT>_PASSWORD)",
+    )
+    create.add_argument("--ksqldb-days", type=int, help="ksqlDB lake: days exported")
+    create.add_argument("--ksqldb-events-per-day", type=int, help="ksqlDB lake: events a day")
+    create.add_argument("--shop-customers", type=int, help="shop extracts: customers")
+    create.add_argument("--shop-products", type=int, help="shop extracts: products")
+    create.add_argument("--shop-orders", type=int, help="shop extracts: orders")
+    create.add_argument("--cron", default="0 3 * * *", help="build schedule (five fields)")
+    create.add_argument("--timezone", default="UTC", help="the schedule's IANA time zone")
+    create.add_argument("--build", action="store_true", help="land and build it now")
+
+    listing = verbs.add_parser(
+        "list", help="every tenant: sources, schedule, last build, view rows, status"
+    )
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.add_argument("--views", action="store_true", help="row counts per view too")
+
+    delete = verbs.add_parser(
+        "delete", help="archive, then remove a tenant: registry entry, warehouse, landing "
+        "zone, published files, dbt target, Dagster assets"
+    )  # fmt: skip
+    delete.add_argument("tenant", type=_tenant_arg, help="tenant id")
+    delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    delete.add_argument(
+        "--no-archive",
+        action="store_true",
+        help="keep no archive (default: <data>/_archive/<tenant>-<time>.tar.gz)",
+    )
 
     verbs.add_parser("profiles", help="render profiles/profiles.yml from tenants.yml")
 
     land = verbs.add_parser("land", help="land every source of the given tenants")
-    land.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+    land.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
     land.add_argument("--force", action="store_true", help="land again even if current")
 
     build = verbs.add_parser("build", help="land, then dbt build, per tenant")
-    build.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+    build.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
     build.add_argument("--force-land", action="store_true", help="land again even if current")
     build.add_argument("--full-refresh", action="store_true", help="pass --full-refresh to dbt")
 
     verbs.add_parser("demo", help="build every registered tenant, then say where to look")
 
     query = verbs.add_parser("query", help="run read-only SQL against a tenant's warehouse")
-    query.add_argument("tenant", help="tenant id")
+    query.add_argument("tenant", type=_tenant_arg, help="tenant id")
     query.add_argument("sql", help="the SQL to run, e.g. 'select * from finance.revenue_monthly'")
 
     prepare = verbs.add_parser("prepare", help="parse each tenant's manifest for Dagster")
-    prepare.add_argument("tenants", nargs="*", help="tenant ids (default: all)")
+    prepare.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
 
     check = verbs.add_parser("check-project", help="check the project rules (see review.py)")
     check.add_argument("--manifest", type=Path, help="a manifest.json (default: dbt parse)")
@@ -412,7 +619,9 @@ def _parser() -> argparse.ArgumentParser:
     pg.add_argument("action", choices=("up", "refresh", "down"),
                     help="up: start the server and load TPC-H (idempotent); refresh: RF1+RF2; "
                          "down: stop the server")  # fmt: skip
-    pg.add_argument("tenant", help="tenant id (its registry entry names host, port, database)")
+    pg.add_argument(
+        "tenant", type=_tenant_arg, help="tenant id (its registry entry names host, port, database)"
+    )
     pg.add_argument("--force", action="store_true", help="up: reload TPC-H even if loaded")
     pg.add_argument("--orders", type=int, help="refresh: orders per batch (default sf x 1500)")
 
@@ -422,7 +631,7 @@ def _parser() -> argparse.ArgumentParser:
     lake.add_argument("action", choices=("generate", "append-day", "inject"),
                       help="generate: (re)write the whole lake from the registry's seed; "
                            "append-day: export one more day; inject: write one fault")  # fmt: skip
-    lake.add_argument("tenant", help="tenant id")
+    lake.add_argument("tenant", type=_tenant_arg, help="tenant id")
     lake.add_argument("fault", nargs="?", choices=FAULTS, help="inject: which fault")
     lake.add_argument("--count", type=int, default=5, help="inject: events duplicated / late")
 
@@ -431,7 +640,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the feeds of a tenant's ksqlDB lake: list, add, enable, disable, archive, sync",
     )
     feeds.add_argument("action", choices=("list", "add", "enable", "disable", "archive", "sync"))
-    feeds.add_argument("tenant", help="tenant id")
+    feeds.add_argument("tenant", type=_tenant_arg, help="tenant id")
     feeds.add_argument("feed", nargs="?", help="add/enable/disable/archive: the feed")
 
     shop = verbs.add_parser(
@@ -440,7 +649,7 @@ def _parser() -> argparse.ArgumentParser:
     shop.add_argument("action", choices=("generate", "inject"),
                       help="generate: (re)write the extracts from the registry's seed and "
                            "sizes; inject: write one fault")  # fmt: skip
-    shop.add_argument("tenant", help="tenant id")
+    shop.add_argument("tenant", type=_tenant_arg, help="tenant id")
     shop.add_argument("fault", nargs="?", choices=SHOP_FAULTS, help="inject: which fault")
 
     lint = verbs.add_parser("lint-changed", help="sqlfluff on SQL changed against --base")
@@ -450,6 +659,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _COMMANDS = {
+    "create": cmd_create,
+    "list": cmd_list,
+    "delete": cmd_delete,
     "profiles": cmd_profiles,
     "land": cmd_land,
     "build": cmd_build,

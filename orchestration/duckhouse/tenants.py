@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -217,11 +218,23 @@ def _parse_shop(sources: dict, tenant_id: str, where: str) -> ShopSource:
     )
 
 
-def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
+def parse_tenant_entry(raw: object, where: str) -> Tenant:
+    """Validate one tenant's registry entry (a mapping) as load_registry does; errors name
+    `where` (e.g. the command that made the entry)."""
+    return _parse_tenant(raw, 0, where)
+
+
+def _parse_tenant(raw: object, index: int, registry: Path | str) -> Tenant:
     where = f"{registry}: tenant #{index + 1}"
-    tenant_id = validate_tenant_id(_require(raw, "id", where)) if isinstance(raw, dict) else None
-    if tenant_id is None:
+    if not isinstance(raw, dict):
         raise RegistryError(f"{where}: expected a mapping with an 'id'")
+    try:
+        tenant_id = validate_tenant_id(_require(raw, "id", where))
+    except RegistryError as exc:
+        message = str(exc)  # a missing id already names `where`; a bad one does not
+        if not message.startswith(where):
+            message = f"{where}: {message}"
+        raise RegistryError(message) from exc
     where = f"{registry}: tenant '{tenant_id}'"
     display_name = str(_require(raw, "display_name", where))
     sources = _require(raw, "sources", where)
@@ -247,6 +260,13 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
     )
     if len(schedule.cron.split()) != 5:
         raise RegistryError(f"{where}: schedule.cron must have five fields, got {schedule.cron!r}")
+    try:
+        ZoneInfo(schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RegistryError(
+            f"{where}: schedule.timezone {schedule.timezone!r} is not an IANA time zone "
+            "(e.g. UTC, Europe/Berlin)"
+        ) from exc
     return Tenant(
         id=tenant_id,
         display_name=display_name,
@@ -260,9 +280,16 @@ def _parse_tenant(raw: object, index: int, registry: Path) -> Tenant:
 def load_registry(path: Path) -> list[Tenant]:
     """Load and validate every tenant in the registry file at `path`."""
     try:
-        document = yaml.safe_load(path.read_text())
+        text = path.read_text()
     except FileNotFoundError as exc:
         raise RegistryError(f"tenant registry not found: {path}") from exc
+    return parse_registry(text, path)
+
+
+def parse_registry(text: str, path: Path) -> list[Tenant]:
+    """Validate registry text (errors name `path`, where it is or will be written)."""
+    try:
+        document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
     raw_tenants = _require(document, "tenants", str(path))
