@@ -14,7 +14,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres hooks demo build test lint lint-changed check fmt docs dagster clean
+.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check fmt docs dagster clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ lint-changed: setup  ## lint only the SQL changed against BASE (default main), a
 
 check: setup  ## the project rules only (descriptions, primary keys, layers, names, contracts)
 	$(BIN)/duckhouse check-project
+
+trino-check: setup  ## compile every model for each tenant's Trino target, check it is Trino SQL
+	$(BIN)/duckhouse trino-check
 
 fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .

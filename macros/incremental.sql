@@ -4,7 +4,7 @@
     upstream rows landed after the model's watermark.
 #}
 {% macro landed_watermark(column) -%}
-    (select coalesce(max({{ column }}), cast('-infinity' as timestamptz)) from {{ this }})
+    (select coalesce(max({{ column }}), {{ earliest_timestamp() }}) from {{ this }})
 {%- endmacro %}
 
 {#
@@ -39,7 +39,7 @@
 {% macro with_current_rows(batch, keys, upstream, upstream_column='_first_landed_at') -%}
     select * from {{ batch }}
     {%- if is_incremental() %}
-    union all by name
+    {{ union_all_by_name() }}
     select * from {{ this }} as current_rows
     where
         exists (
@@ -51,4 +51,34 @@
         )
         and {{ upstream_kept(upstream, upstream_column, '_landed_through') }}
     {%- endif %}
+{%- endmacro %}
+
+{#- Before every landing time: DuckDB's -infinity; Trino's timestamps have no infinity. -#}
+{% macro earliest_timestamp() -%}
+    {{- return(adapter.dispatch('earliest_timestamp', 'duckhouse')()) -}}
+{%- endmacro %}
+
+{% macro duckdb__earliest_timestamp() -%}
+    cast('-infinity' as timestamp with time zone)
+{%- endmacro %}
+
+{% macro trino__earliest_timestamp() -%}
+    timestamp '0001-01-01 00:00:00 UTC'
+{%- endmacro %}
+
+{#
+    A union of two selects of the same columns: matched by name on DuckDB (a column added
+    later by on_schema_change sits at the end of the built table); by position on Trino,
+    whose tables keep the model's column order (Trino has no `union ... by name`).
+#}
+{% macro union_all_by_name() -%}
+    {{- return(adapter.dispatch('union_all_by_name', 'duckhouse')()) -}}
+{%- endmacro %}
+
+{% macro duckdb__union_all_by_name() -%}
+    union all by name
+{%- endmacro %}
+
+{% macro trino__union_all_by_name() -%}
+    union all
 {%- endmacro %}

@@ -33,6 +33,10 @@
     columns.
 #}
 {% macro ksqldb_stream(feed) -%}
+    {{- return(adapter.dispatch('ksqldb_stream', 'duckhouse')(feed)) -}}
+{%- endmacro %}
+
+{% macro duckdb__ksqldb_stream(feed) -%}
     {%- set files = ksqldb_new_files(feed) -%}
     {%- if not files and is_incremental() -%}
         select * from {{ this }} where false
@@ -40,8 +44,7 @@
         select
             * exclude (year, month, day, filename),
             cast(filename as varchar) as _source_file,
-            make_date(cast(year as integer), cast(month as integer), cast(day as integer))
-                as _partition_date,
+            {{ ksqldb_partition_date() }} as _partition_date,
             {{ dbt.current_timestamp() }} as _loaded_at
         from {{ ksqldb_files_relation(feed, files, union_by_name=true) }}
     {%- endif -%}
@@ -52,6 +55,10 @@
     the export for a week; they are history, not state).
 #}
 {% macro ksqldb_table(feed) -%}
+    {{- return(adapter.dispatch('ksqldb_table', 'duckhouse')(feed)) -}}
+{%- endmacro %}
+
+{% macro duckdb__ksqldb_table(feed) -%}
     {%- set files = ksqldb_new_files(feed, only_latest_version=true) -%}
     select
         * exclude (version, filename),
@@ -81,4 +88,62 @@
     {%- else -%}
         (select * from {{ source('ksqldb', feed) }} where false)
     {%- endif -%}
+{%- endmacro %}
+
+{#
+    The feeds of the export, by kind (the same lists as duckhouse.landing.ksqldb).
+#}
+{% macro ksqldb_feeds() -%}
+    {{- return({
+        'stream': ['transaction_stream', 'transaction_flattened',
+                   'transaction_stream_anonymized', 'transaction_stream_blacklisted'],
+        'table': ['user_transaction_summary', 'user_transaction_summary_eur',
+                  'payment_method_totals', 'product_purchase_counts'],
+    }) -}}
+{%- endmacro %}
+
+{#- The day partition of a stream file, from its year=/month=/day= folders. -#}
+{% macro ksqldb_partition_date() -%}
+    {{- return(adapter.dispatch('ksqldb_partition_date', 'duckhouse')()) -}}
+{%- endmacro %}
+
+{% macro duckdb__ksqldb_partition_date() -%}
+    make_date(cast(year as integer), cast(month as integer), cast(day as integer))
+{%- endmacro %}
+
+{% macro trino__ksqldb_partition_date() -%}
+    date_add('day', cast(day as integer) - 1, date_add('month', cast(month as integer) - 1,
+        date_add('year', cast(year as integer) - 1970, date '1970-01-01')))
+{%- endmacro %}
+
+{#
+    On Trino a feed is a table of the tenant's catalog over the export's files
+    (landing_ksqldb.<feed>, partitioned by year/month/day or version: docs/trino.md);
+    `"$path"` is the file a row came from. The partition columns stay (Trino has no
+    `* exclude`); an incremental run appends the files it has not landed yet.
+#}
+{% macro trino__ksqldb_stream(feed) -%}
+    select
+        *,
+        "$path" as _source_file,
+        {{ ksqldb_partition_date() }} as _partition_date,
+        {{ dbt.current_timestamp() }} as _loaded_at
+    from {{ source('ksqldb', feed) }}
+    {%- if is_incremental() %}
+    where "$path" not in (select landed._source_file from {{ this }} as landed)
+    {%- endif %}
+{%- endmacro %}
+
+{% macro trino__ksqldb_table(feed) -%}
+    select
+        *,
+        cast(replace(cast(version as varchar), 'v', '') as integer) as _table_version,
+        "$path" as _source_file,
+        {{ dbt.current_timestamp() }} as _loaded_at
+    from {{ source('ksqldb', feed) }}
+    where
+        cast(replace(cast(version as varchar), 'v', '') as integer) = (
+            select max(cast(replace(cast(versions.version as varchar), 'v', '') as integer))
+            from {{ source('ksqldb', feed) }} as versions
+        )
 {%- endmacro %}

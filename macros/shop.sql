@@ -90,8 +90,8 @@
         select
             *,
             row_number() over first_line_first > 1 as _repeats_earlier_line,
-            first(_source_file) over first_line_first as _first_file,
-            first(_line) over first_line_first as _first_line
+            first_value(_source_file) over first_line_first as _first_file,
+            first_value(_line) over first_line_first as _first_line
         from {{ landed }} as landed
         window first_line_first as (partition by {{ key }} order by _source_file, _line)
     ) as landed

@@ -1,10 +1,11 @@
 {#
-    The tenant a build is for. Each tenant has its own target named after it, so the
-    target name is the tenant id; the optional `tenant_id` var exists for targets named
-    otherwise (e.g. a scale-out target). The id is validated here as everywhere else.
+    The tenant a build is for. Each tenant has its own DuckDB target named after it and
+    its own Trino target named `<tenant>_trino`, so the target name gives the tenant id;
+    the optional `tenant_id` var exists for targets named otherwise. The id is validated
+    here as everywhere else.
 #}
 {% macro tenant_id() -%}
-    {%- set tenant = var('tenant_id', target.name) -%}
+    {%- set tenant = var('tenant_id', target_tenant()) -%}
     {%- if not modules.re.fullmatch('[a-z][a-z0-9_]{0,39}', tenant) -%}
         {{ exceptions.raise_compiler_error(
             "invalid tenant id '" ~ tenant ~ "': use 1-40 lowercase letters, digits or "
@@ -25,11 +26,18 @@
     plugin would refuse the read anyway; this says why, before anything runs).
 #}
 {% macro check_tenant() -%}
-    {%- if execute and target.type == 'duckdb' and target.name != 'lint'
-        and tenant_id() != target.name -%}
+    {%- if execute and target.name != 'lint' and tenant_id() != target_tenant() -%}
         {{ exceptions.raise_compiler_error(
-            "target '" ~ target.name ~ "' builds tenant '" ~ target.name ~ "' only, not '"
+            "target '" ~ target.name ~ "' builds tenant '" ~ target_tenant() ~ "' only, not '"
             ~ tenant_id() ~ "' (var tenant_id): every tenant has its own target"
         ) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The tenant a target is for: its name, less the `_trino` suffix of a scale-out target. -#}
+{% macro target_tenant() -%}
+    {%- if target.type == 'trino' and target.name.endswith('_trino') -%}
+        {{- return(target.name[:-6]) -}}
+    {%- endif -%}
+    {{- return(target.name) -}}
 {%- endmacro %}

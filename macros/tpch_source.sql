@@ -3,7 +3,24 @@
     `tpch_pg` by the tenant's profile) rather than from landed Parquet files.
 #}
 {% macro tpch_from_postgres() -%}
-    {{- return('tpch_pg' in (target.attach or []) | map(attribute='alias') | list) -}}
+    {{- return(target.type == 'duckdb'
+        and 'tpch_pg' in (target.attach or []) | map(attribute='alias') | list) -}}
+{%- endmacro %}
+
+{#
+    Where a TPC-H row came from: the landed file (DuckDB adds `filename` to the source);
+    on Trino, the table of the tenant's catalog.
+#}
+{% macro tpch_source_file(table) -%}
+    {{- return(adapter.dispatch('tpch_source_file', 'duckhouse')(table)) -}}
+{%- endmacro %}
+
+{% macro duckdb__tpch_source_file(table) -%}
+    cast(filename as varchar)
+{%- endmacro %}
+
+{% macro trino__tpch_source_file(table) -%}
+    cast('{{ source("tpch", table) }}' as varchar)
 {%- endmacro %}
 
 {#
@@ -16,11 +33,12 @@
     {%- set query -%}
         select source_orders.o_orderkey
         from {{ source('tpch', 'orders') }} as source_orders
-        anti join (
-            select order_id from {{ extract }} where record_type = 'order'
-        ) as landed
-            on source_orders.o_orderkey = landed.order_id
-        where source_orders.o_orderkey <= {{ watermark }}
+        where
+            source_orders.o_orderkey <= {{ watermark }}
+            and not exists (
+                select 1 from {{ extract }} as landed
+                where landed.record_type = 'order' and landed.order_id = source_orders.o_orderkey
+            )
         order by source_orders.o_orderkey
         limit {{ limit + 1 }}
     {%- endset -%}

@@ -6,6 +6,18 @@ with customers as (
 
 ),
 
+-- (a filter on a window in a subquery: QUALIFY is DuckDB's, not Trino's)
+latest_first as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id order by _source_file desc, _line desc
+        ) as recency
+    from customers
+
+),
+
 final as (
 
     select
@@ -20,10 +32,8 @@ final as (
         segment,
         _source_file,
         _line
-    from customers
-    qualify row_number() over (
-        partition by customer_id order by _source_file desc, _line desc
-    ) = 1
+    from latest_first
+    where recency = 1
 
 )
 

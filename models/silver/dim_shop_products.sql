@@ -6,6 +6,18 @@ with products as (
 
 ),
 
+-- (a filter on a window in a subquery: QUALIFY is DuckDB's, not Trino's)
+latest_first as (
+
+    select
+        *,
+        row_number() over (
+            partition by product_id order by _source_file desc, _line desc
+        ) as recency
+    from products
+
+),
+
 final as (
 
     select
@@ -16,10 +28,8 @@ final as (
         stock,
         _source_file,
         _line
-    from products
-    qualify row_number() over (
-        partition by product_id order by _source_file desc, _line desc
-    ) = 1
+    from latest_first
+    where recency = 1
 
 )
 

@@ -30,8 +30,8 @@ new_profiles as (
 
     select
         new_events.user_id,
-        cast(struct_extract(new_deliveries.user, 'name') as varchar) as user_name,
-        cast(struct_extract(new_deliveries.user, 'email') as varchar) as user_email,
+        cast({{ struct_field('new_deliveries.user', 'name') }} as varchar) as user_name,
+        cast({{ struct_field('new_deliveries.user', 'email') }} as varchar) as user_email,
         new_events.event_time
     from new_events
     -- the first delivery of each event: one row per event
@@ -85,12 +85,26 @@ profiles as (
 
 ),
 
+ranked_profiles as (
+
+    select
+        *,
+        row_number() over (
+            partition by user_id order by profile_event_at desc, user_email desc, user_name desc
+        ) as recency
+    from profiles
+
+),
+
 latest_profiles as (
 
-    select * from profiles
-    qualify row_number() over (
-        partition by user_id order by profile_event_at desc, user_email desc, user_name desc
-    ) = 1
+    select
+        user_id,
+        user_name,
+        user_email,
+        profile_event_at
+    from ranked_profiles
+    where recency = 1
 
 ),
 

@@ -296,6 +296,26 @@ def cmd_lint_changed(args: argparse.Namespace) -> int:
     return EXIT_OK if result.returncode == 0 else EXIT_FAILED
 
 
+def cmd_trino(args: argparse.Namespace) -> int:
+    """Compile every node for each tenant's Trino target and check the SQL is Trino's."""
+    from duckhouse.trino import check_compiled, compile_for_trino
+
+    registry = load_registry(registry_path())
+    ensure_profiles(registry, profiles_dir())
+    failed = False
+    for tenant in _select(args.tenants):
+        started = time.perf_counter()
+        files, problems = check_compiled(compile_for_trino(tenant.id))
+        for problem in problems:
+            print(f"[{tenant.id}] {problem}", file=sys.stderr)
+        verdict = f"{len(problems)} problems" if problems else "all Trino SQL"
+        seconds = time.perf_counter() - started
+        print(f"[{tenant.id}] {tenant.id}_trino: {files} compiled nodes, {verdict} "
+              f"(sqlglot + sqlfluff trino dialects, {seconds:.0f} s)")  # fmt: skip
+        failed = failed or bool(problems)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_pg(args: argparse.Namespace) -> int:
     from duckhouse import pgserver
 
@@ -613,6 +633,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--catalog", type=Path, help="a catalog.json: check real columns too")
     check.add_argument("--format", choices=("text", "github"), default="text")
 
+    trino = verbs.add_parser(
+        "trino-check",
+        help="compile every model for each tenant's Trino target (no server needed) and "
+        "check the SQL with the Trino dialects of sqlglot and sqlfluff",
+    )
+    trino.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
+
     pg = verbs.add_parser(
         "pg", help="the local demo PostgreSQL of a postgres tenant: up, refresh, down"
     )
@@ -671,6 +698,7 @@ _COMMANDS = {
     "check-project": cmd_check_project,
     "lint-changed": cmd_lint_changed,
     "pg": cmd_pg,
+    "trino-check": cmd_trino,
     "lake": cmd_lake,
     "feeds": cmd_feeds,
     "shop": cmd_shop,

@@ -1,4 +1,5 @@
-"""Render profiles/profiles.yml from the tenant registry: one DuckDB target per tenant."""
+"""Render profiles/profiles.yml from the tenant registry: per tenant, its DuckDB target and
+its Trino (scale-out) target."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ PG_ALIAS = "tpch_pg"  # the attached PostgreSQL database, in every postgres tena
 PG_SECRET = "tpch_pg_secret"
 EXTENSION_DIR_NAME = ".duckdb_extensions"
 LINT_TARGET = "lint"
+TRINO_SUFFIX = "_trino"
 _HEADER = """\
 # GENERATED from tenants.yml by `duckhouse profiles` -- do not edit by hand.
 # One DuckDB target per tenant: its warehouse is <data>/<tenant>/<tenant>.duckdb and
 # its landing zone <data>/<tenant>/landing, where <data> is $DUCKHOUSE_DATA_DIR
 # (default: ./data); the duckhouse.sandbox plugin confines DuckDB to <data>/<tenant>/
-# and seeds/. The `lint` target is in-memory: sqlfluff never touches a warehouse.
+# and seeds/. `<tenant>_trino` is the tenant's scale-out target: its Iceberg catalog,
+# named after the tenant, on the Trino server the DUCKHOUSE_TRINO_* environment
+# variables name (docs/trino.md). The `lint` target is in-memory: sqlfluff never touches
+# a warehouse.
 """
 
 
@@ -58,6 +63,28 @@ def _postgres_source(tenant: Tenant, output: dict) -> None:
     ]
 
 
+def _trino_target(tenant: Tenant) -> dict:
+    """The tenant's Trino target: its own catalog (named after it) on a shared Trino server.
+    Server, user and password come from the environment, never from this file; without a
+    password the connection is unauthenticated (a development server)."""
+
+    def env(name: str, default: str) -> str:
+        return f"{{{{ env_var('DUCKHOUSE_TRINO_{name}', '{default}') }}}}"
+
+    return {
+        "type": "trino",
+        "method": "{{ 'ldap' if env_var('DUCKHOUSE_TRINO_PASSWORD', '') else 'none' }}",
+        "host": env("HOST", "localhost"),
+        "port": "{{ env_var('DUCKHOUSE_TRINO_PORT', '8080') | int }}",
+        "http_scheme": env("HTTP_SCHEME", "http"),
+        "user": env("USER", tenant.id),
+        "password": env("PASSWORD", ""),
+        "database": tenant.id,
+        "schema": "main",
+        "threads": 4,
+    }
+
+
 def render_profiles(tenants: list[Tenant]) -> str:
     outputs: dict[str, dict] = {}
     for tenant in tenants:
@@ -79,6 +106,7 @@ def render_profiles(tenants: list[Tenant]) -> str:
         }
         if tenant.tpch.mode == "postgres":
             _postgres_source(tenant, outputs[tenant.id])
+        outputs[tenant.id + TRINO_SUFFIX] = _trino_target(tenant)
     outputs[LINT_TARGET] = {"type": "duckdb", "path": ":memory:", "threads": 1}
     default = tenants[0].id if tenants else LINT_TARGET
     document = {PROFILE_NAME: {"target": default, "outputs": outputs}}

@@ -1,7 +1,7 @@
 -- A landed snapshot is consistent: every order has at least one line (TPC-H orders have
 -- one to seven) and every line has its order. An order without lines, or lines without
 -- their order, means orders and lines came from different snapshots of the source.
-with extract as (
+with extract_rows as (
 
     select * from {{ ref('stg_tpch__order_extract') }}
 
@@ -10,7 +10,7 @@ with extract as (
 orders as (
 
     select order_id
-    from extract
+    from extract_rows
     where record_type = 'order'
 
 ),
@@ -18,7 +18,7 @@ orders as (
 lines as (
 
     select distinct order_id
-    from extract
+    from extract_rows
     where record_type = 'line'
 
 ),
@@ -29,7 +29,8 @@ orders_without_lines as (
         orders.order_id,
         'order without lines' as problem
     from orders
-    anti join lines on orders.order_id = lines.order_id
+    left join lines on orders.order_id = lines.order_id
+    where lines.order_id is null
 
 ),
 
@@ -39,7 +40,8 @@ lines_without_order as (
         lines.order_id,
         'lines without their order' as problem
     from lines
-    anti join orders on lines.order_id = orders.order_id
+    left join orders on lines.order_id = orders.order_id
+    where orders.order_id is null
 
 )
 

@@ -1,7 +1,7 @@
 -- The line rows of the extract (a view: orders and lines are landed together, once).
 {{ config(materialized='view') }}
 
-with extract as (
+with extract_rows as (
 
     select * from {{ ref('stg_tpch__order_extract') }}
 
@@ -28,7 +28,7 @@ lines as (
         line_comment,
         _source_file,
         _extracted_at as _loaded_at
-    from extract
+    from extract_rows
     where record_type = 'line'
 
 )

@@ -78,7 +78,22 @@ order_rows as (
         cast(o_clerk as varchar) as clerk_name,
         cast(o_shippriority as integer) as ship_priority,
         cast(o_comment as varchar) as order_comment,
-        cast(filename as varchar) as _source_file
+        cast(null as integer) as line_number,
+        cast(null as bigint) as part_id,
+        cast(null as bigint) as supplier_id,
+        cast(null as decimal(15, 2)) as quantity,
+        cast(null as decimal(15, 2)) as extended_price,
+        cast(null as decimal(15, 2)) as discount_rate,
+        cast(null as decimal(15, 2)) as tax_rate,
+        cast(null as varchar) as return_flag,
+        cast(null as varchar) as line_status,
+        cast(null as date) as ship_date,
+        cast(null as date) as commit_date,
+        cast(null as date) as receipt_date,
+        cast(null as varchar) as ship_instructions,
+        cast(null as varchar) as ship_mode,
+        cast(null as varchar) as line_comment,
+        {{ tpch_source_file('orders') }} as _source_file
     from source_orders
 
 ),
@@ -88,6 +103,14 @@ line_rows as (
     select
         'line' as record_type,
         cast(l_orderkey as bigint) as order_id,
+        cast(null as bigint) as customer_id,
+        cast(null as varchar) as order_status,
+        cast(null as decimal(15, 2)) as total_price,
+        cast(null as date) as order_date,
+        cast(null as varchar) as order_priority,
+        cast(null as varchar) as clerk_name,
+        cast(null as integer) as ship_priority,
+        cast(null as varchar) as order_comment,
         cast(l_linenumber as integer) as line_number,
         cast(l_partkey as bigint) as part_id,
         cast(l_suppkey as bigint) as supplier_id,
@@ -103,7 +126,7 @@ line_rows as (
         cast(l_shipinstruct as varchar) as ship_instructions,
         cast(l_shipmode as varchar) as ship_mode,
         cast(l_comment as varchar) as line_comment,
-        cast(filename as varchar) as _source_file
+        {{ tpch_source_file('lineitem') }} as _source_file
     from source_lines
 
 ),
@@ -124,22 +147,49 @@ deleted_rows as (
     select
         'deleted' as record_type,
         landed.order_id,
+        cast(null as bigint) as customer_id,
+        cast(null as varchar) as order_status,
+        cast(null as decimal(15, 2)) as total_price,
+        cast(null as date) as order_date,
+        cast(null as varchar) as order_priority,
+        cast(null as varchar) as clerk_name,
+        cast(null as integer) as ship_priority,
+        cast(null as varchar) as order_comment,
+        cast(null as integer) as line_number,
+        cast(null as bigint) as part_id,
+        cast(null as bigint) as supplier_id,
+        cast(null as decimal(15, 2)) as quantity,
+        cast(null as decimal(15, 2)) as extended_price,
+        cast(null as decimal(15, 2)) as discount_rate,
+        cast(null as decimal(15, 2)) as tax_rate,
+        cast(null as varchar) as return_flag,
+        cast(null as varchar) as line_status,
+        cast(null as date) as ship_date,
+        cast(null as date) as commit_date,
+        cast(null as date) as receipt_date,
+        cast(null as varchar) as ship_instructions,
+        cast(null as varchar) as ship_mode,
+        cast(null as varchar) as line_comment,
         landed._source_file
     from {{ this }} as landed
-    anti join current_keys
-        on landed.order_id = current_keys.order_id
-    where landed.record_type = 'order'
+    where
+        landed.record_type = 'order'
+        and not exists (
+            select 1 from current_keys
+            where current_keys.order_id = landed.order_id
+        )
 
 ),
 
 {% endif -%}
 extracted as (
 
+    -- the three have the same columns, in the same order
     select * from order_rows
-    union all by name
+    union all
     select * from line_rows
     {%- if is_incremental() %}
-    union all by name
+    union all
     select * from deleted_rows
     {%- endif %}
 

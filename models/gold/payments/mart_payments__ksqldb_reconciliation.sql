@@ -9,33 +9,21 @@ with by_user_currency as (
 
 streams as (
 
-    select
-        'user_transaction_summary' as table_name,
-        user_id || '/' || currency as table_key,
-        metric,
-        stream_value
-    from by_user_currency
-    unpivot (stream_value for metric in (transaction_count, total_amount))
+    {{ metric_rows('by_user_currency', 'user_transaction_summary',
+        "unpivoted.user_id || '/' || unpivoted.currency",
+        ['transaction_count', 'total_amount'], 'stream_value') }}
 
     union all
 
-    select
-        'user_transaction_summary_eur' as table_name,
-        cast(user_id as varchar) as table_key,
-        metric,
-        stream_value
-    from {{ ref('mart_payments__user_transaction_summary') }}
-    unpivot (stream_value for metric in (transaction_count, total_amount_eur))
+    {{ metric_rows(ref('mart_payments__user_transaction_summary'),
+        'user_transaction_summary_eur', 'cast(unpivoted.user_id as varchar)',
+        ['transaction_count', 'total_amount_eur'], 'stream_value') }}
 
     union all
 
-    select
-        'payment_method_totals' as table_name,
-        payment_method as table_key,
-        metric,
-        stream_value
-    from {{ ref('mart_payments__payment_method_totals') }}
-    unpivot (stream_value for metric in (transaction_count, total_amount_eur))
+    {{ metric_rows(ref('mart_payments__payment_method_totals'), 'payment_method_totals',
+        'unpivoted.payment_method', ['transaction_count', 'total_amount_eur'],
+        'stream_value') }}
 
     union all
 
@@ -50,33 +38,21 @@ streams as (
 
 ksqldb as (
 
-    select
-        'user_transaction_summary' as table_name,
-        user_id || '/' || currency as table_key,
-        metric,
-        ksqldb_value
-    from {{ ref('stg_ksqldb__user_transaction_summary') }}
-    unpivot (ksqldb_value for metric in (transaction_count, total_amount))
+    {{ metric_rows(ref('stg_ksqldb__user_transaction_summary'), 'user_transaction_summary',
+        "unpivoted.user_id || '/' || unpivoted.currency",
+        ['transaction_count', 'total_amount'], 'ksqldb_value') }}
 
     union all
 
-    select
-        'user_transaction_summary_eur' as table_name,
-        cast(user_id as varchar) as table_key,
-        metric,
-        ksqldb_value
-    from {{ ref('stg_ksqldb__user_transaction_summary_eur') }}
-    unpivot (ksqldb_value for metric in (transaction_count, total_amount_eur))
+    {{ metric_rows(ref('stg_ksqldb__user_transaction_summary_eur'),
+        'user_transaction_summary_eur', 'cast(unpivoted.user_id as varchar)',
+        ['transaction_count', 'total_amount_eur'], 'ksqldb_value') }}
 
     union all
 
-    select
-        'payment_method_totals' as table_name,
-        payment_method as table_key,
-        metric,
-        ksqldb_value
-    from {{ ref('stg_ksqldb__payment_method_totals') }}
-    unpivot (ksqldb_value for metric in (transaction_count, total_amount_eur))
+    {{ metric_rows(ref('stg_ksqldb__payment_method_totals'), 'payment_method_totals',
+        'unpivoted.payment_method', ['transaction_count', 'total_amount_eur'],
+        'ksqldb_value') }}
 
     union all
 

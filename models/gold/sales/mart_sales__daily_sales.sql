@@ -18,11 +18,7 @@ bounds as (
 
 days as (
 
-    select
-        cast(
-            unnest(generate_series(bounds.first_day, bounds.last_day, interval 1 day)) as date
-        ) as order_date
-    from bounds
+    {{ days_between('bounds', 'bounds.first_day', 'bounds.last_day', 'order_date') }}
 
 ),
 

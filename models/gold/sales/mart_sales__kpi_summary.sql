@@ -28,7 +28,9 @@ final as (
         count(distinct customer_id) filter (where not is_cancelled) as customers,
         count(distinct customer_id) filter (
             where not is_cancelled
-            and order_date > (select max(latest.order_date) as last_day from orders as latest) - 90
+            and order_date > {{ dbt.dateadd(
+                'day', -90, '(select max(latest.order_date) as last_day from orders as latest)'
+            ) }}
         ) as active_customers,
         max(order_date) as last_order_date
     from orders

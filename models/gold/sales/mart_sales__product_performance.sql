@@ -10,8 +10,9 @@ per_product as (
 
     select
         product_id,
-        any_value(product_name) as product_name,
-        any_value(product_category) as product_category,
+        -- one name and category per product (silver): min() picks it on every engine
+        min(product_name) as product_name,
+        min(product_category) as product_category,
         count(*) as orders,
         sum(quantity) as units,
         sum(revenue) as revenue,

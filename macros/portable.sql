@@ -1,0 +1,75 @@
+{#
+    SQL that DuckDB and Trino both run. The models use these where the engines' dialects
+    differ; each macro says why. Trino versions are checked offline by `duckhouse trino
+    check` (sqlglot's and sqlfluff's Trino parsers).
+#}
+
+{#
+    One row per (row of `relation`, metric column): `metric` (the column's name) and
+    `value_name` (its value as decimal(18, 2)), with the given key columns. UNPIVOT is
+    DuckDB's; a cross join with a list of the metrics is everyone's.
+#}
+{% macro metric_rows(relation, table_name, table_key, metrics, value_name) -%}
+    select
+        '{{ table_name }}' as table_name,
+        {{ table_key }} as table_key,
+        metrics.metric,
+        case metrics.metric
+            {%- for metric in metrics %}
+            when '{{ metric }}' then cast(unpivoted.{{ metric }} as decimal(18, 2))
+            {%- endfor %}
+        end as {{ value_name }}
+    from {{ relation }} as unpivoted
+    cross join (values ('{{ metrics | join("'), ('") }}')) as metrics (metric)
+{%- endmacro %}
+
+{#
+    The field of a struct (DuckDB) or row (Trino) column.
+#}
+{% macro struct_field(column, field) -%}
+    {{- return(adapter.dispatch('struct_field', 'duckhouse')(column, field)) -}}
+{%- endmacro %}
+
+{% macro duckdb__struct_field(column, field) -%}
+    struct_extract({{ column }}, '{{ field }}')
+{%- endmacro %}
+
+{% macro trino__struct_field(column, field) -%}
+    {{ column }}.{{ field }}
+{%- endmacro %}
+
+{#
+    A timestamp parsed from text with a strftime format (%Y %m %d %H %M %S).
+#}
+{% macro parse_timestamp(text, format) -%}
+    {{- return(adapter.dispatch('parse_timestamp', 'duckhouse')(text, format)) -}}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp(text, format) -%}
+    strptime({{ text }}, '{{ format }}')
+{%- endmacro %}
+
+{#- Trino's date_parse writes minutes %i and seconds %s -#}
+{% macro trino__parse_timestamp(text, format) -%}
+    date_parse({{ text }}, '{{ format | replace("%M", "%i") | replace("%S", "%s") }}')
+{%- endmacro %}
+
+{#
+    One row per day from `first_day` to `last_day` (columns of `relation`), as `day_column`.
+#}
+{% macro days_between(relation, first_day, last_day, day_column) -%}
+    {{- return(adapter.dispatch('days_between', 'duckhouse')(relation, first_day, last_day, day_column)) -}}
+{%- endmacro %}
+
+{% macro duckdb__days_between(relation, first_day, last_day, day_column) -%}
+    select cast(unnest(generate_series({{ first_day }}, {{ last_day }}, interval '1' day)) as date)
+        as {{ day_column }}
+    from {{ relation }}
+{%- endmacro %}
+
+{% macro trino__days_between(relation, first_day, last_day, day_column) -%}
+    select days.{{ day_column }}
+    from {{ relation }}
+    cross join unnest(sequence({{ first_day }}, {{ last_day }}, interval '1' day))
+        as days ({{ day_column }})
+{%- endmacro %}
