@@ -14,7 +14,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check fmt docs dagster clean
+.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish fmt docs dagster clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -59,6 +59,12 @@ check: setup  ## the project rules only (descriptions, primary keys, layers, nam
 
 trino-check: setup  ## compile every model for each tenant's Trino target, check it is Trino SQL
 	$(BIN)/duckhouse trino-check
+
+s3: setup  ## start the development object store (SeaweedFS: S3 + Iceberg REST on loopback)
+	$(BIN)/duckhouse s3 up
+
+publish: setup  ## publish TENANT's gold and views to the object store (Iceberg + Parquet)
+	$(BIN)/duckhouse publish $(TENANT)
 
 fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .

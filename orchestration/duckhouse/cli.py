@@ -316,6 +316,52 @@ def cmd_trino(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_s3(args: argparse.Namespace) -> int:
+    """The development object store (SeaweedFS on loopback): up, down, status."""
+    from duckhouse import objectstore
+
+    if args.action == "down":
+        print("object store stopped" if objectstore.stop() else "object store was not running")
+        return EXIT_OK
+    if args.action == "status":
+        state = objectstore.running()
+        if state is None:
+            print("object store: not running (duckhouse s3 up)")
+            return EXIT_FAILED
+        print(f"object store: S3 http://{state.s3_endpoint}, Iceberg REST {state.iceberg_endpoint}")
+        return EXIT_OK
+    tenants = load_registry(registry_path())
+    state = objectstore.start(tenants)
+    credentials = objectstore.server_dir() / "credentials.env"
+    print(f"object store up (SeaweedFS, loopback): S3 http://{state.s3_endpoint}, "
+          f"Iceberg REST {state.iceberg_endpoint}; data in {objectstore.server_dir()}")  # fmt: skip
+    for tenant in tenants:
+        keys = " / ".join(f"${name}" for name in objectstore.credential_env(tenant.id))
+        print(f"  [{tenant.id}] catalog {objectstore.table_bucket(tenant.id)}, files "
+              f"{objectstore.parquet_prefix(tenant.id)}/, keys {keys}")  # fmt: skip
+    print(f"keys not in the environment are in {credentials} (mode 0600): "
+          f"set -a; . {credentials}; set +a")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish each tenant's gold and views as Iceberg tables and Parquet files."""
+    from duckhouse.objectstore import parquet_prefix, table_bucket
+    from duckhouse.publish import publish
+
+    for tenant in _select(args.tenants):
+        started = time.perf_counter()
+        tables = publish(tenant.id)
+        rows = sum(table.rows for table in tables)
+        seconds = time.perf_counter() - started
+        print(f"[{tenant.id}] published {len(tables)} tables ({rows} rows) in {seconds:.1f} s: "
+              f"Iceberg catalog {table_bucket(tenant.id)}, "
+              f"Parquet {parquet_prefix(tenant.id)}/")  # fmt: skip
+        for table in tables:
+            print(f"  {table.schema}.{table.name}: {table.rows} rows, snapshot {table.snapshot_id}")
+    return EXIT_OK
+
+
 def cmd_pg(args: argparse.Namespace) -> int:
     from duckhouse import pgserver
 
@@ -640,6 +686,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     trino.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
 
+    s3 = verbs.add_parser(
+        "s3",
+        help="the development object store (SeaweedFS: S3 + Iceberg REST, loopback): "
+        "up (start or restart with every tenant's identity), down, status",
+    )
+    s3.add_argument("action", choices=("up", "down", "status"))
+
+    publish = verbs.add_parser(
+        "publish",
+        help="publish each tenant's gold and views to the object store: Iceberg "
+        "tables (a new snapshot each time) and Parquet files",
+    )
+    publish.add_argument("tenants", nargs="*", type=_tenant_arg, help="tenant ids (default: all)")
+
     pg = verbs.add_parser(
         "pg", help="the local demo PostgreSQL of a postgres tenant: up, refresh, down"
     )
@@ -699,6 +759,8 @@ _COMMANDS = {
     "lint-changed": cmd_lint_changed,
     "pg": cmd_pg,
     "trino-check": cmd_trino,
+    "s3": cmd_s3,
+    "publish": cmd_publish,
     "lake": cmd_lake,
     "feeds": cmd_feeds,
     "shop": cmd_shop,
