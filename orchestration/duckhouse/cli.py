@@ -579,6 +579,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         console.print(f"  removed {path}")
     if result.dagster_assets:
         console.print(f"  wiped {result.dagster_assets} asset(s) from the Dagster instance")
+    for published in result.published:
+        console.print(f"  removed {published} from the object store")
     if tenant.tpch.postgres is not None:
         source = tenant.tpch.postgres
         console.print(f"  kept its PostgreSQL source {source.host}:{source.port}/"
@@ -588,6 +590,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
         print(f"duckhouse: tenant '{tenant.id}' deleted, but its asset history in the Dagster "
               f"instance ($DAGSTER_HOME) was not wiped: {result.dagster_error}",
               file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    if result.published_error:
+        print(f"duckhouse: tenant '{tenant.id}' deleted, but what it published to the object "
+              f"store was not removed: {result.published_error}", file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     return EXIT_OK
 

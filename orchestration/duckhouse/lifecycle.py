@@ -208,6 +208,8 @@ class Deleted:
     removed: list[Path] = field(default_factory=list)
     dagster_assets: int = 0
     dagster_error: str | None = None
+    published: list[str] = field(default_factory=list)
+    published_error: str | None = None
 
 
 def delete_tenant(tenant_id: str, keep_archive: bool = True) -> Deleted:
@@ -229,6 +231,12 @@ def delete_tenant(tenant_id: str, keep_archive: bool = True) -> Deleted:
         result.dagster_assets = wipe_dagster_assets(tenant.id)
     except Exception as exc:  # the tenant is gone already: say what is left
         result.dagster_error = f"{type(exc).__name__}: {exc}"
+    try:  # what it published to the object store (duckhouse publish)
+        from duckhouse.objectstore import remove_tenant
+
+        result.published = remove_tenant(tenant.id)
+    except Exception as exc:
+        result.published_error = f"{type(exc).__name__}: {exc}"
     return result
 
 

@@ -295,6 +295,28 @@ def stop() -> bool:
     return True
 
 
+def remove_tenant(tenant_id: str) -> list[str]:
+    """Remove what a tenant published (its Parquet prefix and its catalog, the table
+    bucket) from the running development server; what was removed (nothing if the server
+    is not running: its data folder keeps it until the next `s3 up` with that tenant)."""
+    state = running()
+    if state is None:
+        return []
+    removed = []
+    for folder, what in ((f"/buckets/{PARQUET_BUCKET}/{validate_tenant_id(tenant_id)}",
+                          f"{parquet_prefix(tenant_id)}/"),
+                         (f"/buckets/{table_bucket(tenant_id)}",
+                          f"Iceberg catalog {table_bucket(tenant_id)}")):  # fmt: skip
+        listing = _shell(state, [f"fs.ls {folder}"])
+        if "no entry" in listing.lower() or "not found" in listing.lower():
+            continue
+        output = _shell(state, [f"fs.rm -r {folder}"])
+        if "error" in output.lower():
+            raise ObjectStoreError(f"tenant '{tenant_id}': could not remove {what}: {output}")
+        removed.append(what)
+    return removed
+
+
 def require_running() -> ServerState:
     state = running()
     if state is None:

@@ -88,7 +88,10 @@ def publish(tenant_id: str) -> list[PublishedTable]:
             raise ObjectStoreError(f"tenant '{tenant_id}': nothing to publish in {warehouse}")
         return [_publish_one(connection, tenant_id, schema, name) for schema, name in relations]
     except duckdb.Error as error:
-        raise ObjectStoreError(f"tenant '{tenant_id}': publishing failed: {error}") from error
+        hint = ""
+        if "table bucket" in str(error) and "not found" in str(error):
+            hint = " (`duckhouse s3 up` creates every registered tenant's catalog)"
+        raise ObjectStoreError(f"tenant '{tenant_id}': publishing failed{hint}: {error}") from error
     finally:
         connection.close()
 

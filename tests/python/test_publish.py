@@ -161,9 +161,24 @@ def test_one_tenants_identity_cannot_read_another_tenants_data(as_env, monkeypat
         tenant_credentials(TENANT)
 
 
+def test_deleting_the_tenant_removes_what_it_published(as_env) -> None:
+    from duckhouse import objectstore
+
+    house = as_env
+    house.cli("publish", TENANT)
+    state = objectstore.require_running()
+    assert "duckhouse-pub-a" in objectstore._shell(state, ["fs.ls /buckets"])
+    result = house.cli("delete", TENANT, "--yes", "--no-archive")
+    assert f"removed s3://duckhouse/{TENANT}/gold/ from the object store" in result.stdout
+    assert "removed Iceberg catalog duckhouse-pub-a" in result.stdout
+    buckets = objectstore._shell(state, ["fs.ls /buckets"]).split()
+    assert "duckhouse-pub-a" not in buckets and "duckhouse-pub-b" in buckets
+    assert TENANT not in objectstore._shell(state, ["fs.ls /buckets/duckhouse"]).split()
+
+
 def test_secrets_stay_out_of_tracked_files_and_the_store_stops(store) -> None:
     house = store
-    secret = house.env["DUCKHOUSE_S3_SECRET_PUB_A"]
+    secret = house.env["DUCKHOUSE_S3_SECRET_PUB_B"]
     project = Path(__file__).resolve().parents[2]
     for path in (house.profiles_dir / "profiles.yml", project / "tenants.yml"):
         assert secret not in path.read_text()
