@@ -158,6 +158,7 @@ class ServerState:
     s3_port: int
     iceberg_port: int
     master_port: int
+    master_grpc_port: int
 
     @property
     def s3_endpoint(self) -> str:
@@ -186,7 +187,7 @@ def running() -> ServerState | None:
 
 def _shell(state: ServerState, commands: list[str]) -> str:
     result = subprocess.run(
-        [_weed(), "shell", f"-master=127.0.0.1:{state.master_port}"],
+        [_weed(), "shell", f"-master=127.0.0.1:{state.master_port}.{state.master_grpc_port}"],
         input="\n".join(commands) + "\n", text=True, capture_output=True, timeout=120,
         check=False,
     )  # fmt: skip
@@ -230,7 +231,12 @@ def start(tenants: list[Tenant]) -> ServerState:
     partial.write_text(json.dumps(identities(tenants, values), indent=2))
     os.replace(partial, config)
 
-    ports = {name: _free_port() for name in ("master", "volume", "filer", "webdav", "admin")}
+    # every port explicit: SeaweedFS's default gRPC port is its HTTP port + 10000, which
+    # does not exist for an HTTP port above 55535
+    ports = {name: _free_port() for name in (
+        "master", "volume", "filer", "webdav", "admin", "master.grpc", "volume.grpc",
+        "filer.grpc", "admin.grpc", "s3.grpc", "debug",
+    )}  # fmt: skip
     s3, iceberg = s3_port(), iceberg_port()
     for port, name in ((s3, S3_PORT_ENV), (iceberg, ICEBERG_PORT_ENV)):
         if _listening(port):
@@ -241,13 +247,15 @@ def start(tenants: list[Tenant]) -> ServerState:
         f"-bucket={PARQUET_BUCKET}", f"-s3.port={s3}", f"-s3.port.iceberg={iceberg}",
         f"-master.port={ports['master']}", f"-volume.port={ports['volume']}",
         f"-filer.port={ports['filer']}", f"-webdav.port={ports['webdav']}",
-        f"-admin.port={ports['admin']}", "-s3.port.lance=0", f"-debug.port={_free_port()}",
+        f"-admin.port={ports['admin']}", "-s3.port.lance=0", f"-debug.port={ports['debug']}",
+        *(f"-{name.replace('.grpc', '')}.port.grpc={ports[name]}"
+          for name in ("master.grpc", "volume.grpc", "filer.grpc", "admin.grpc", "s3.grpc")),
     ]  # fmt: skip
     log = (directory / "weed.log").open("w")
     process = subprocess.Popen(
         command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-    state = ServerState(process.pid, s3, iceberg, ports["master"])
+    state = ServerState(process.pid, s3, iceberg, ports["master"], ports["master.grpc"])
     deadline = time.monotonic() + 60
     while not (_listening(s3) and _listening(iceberg)):
         if process.poll() is not None or time.monotonic() > deadline:
