@@ -14,7 +14,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish fmt docs dagster clean
+.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -65,6 +65,11 @@ s3: setup  ## start the development object store (SeaweedFS: S3 + Iceberg REST o
 
 publish: setup  ## publish TENANT's gold and views to the object store (Iceberg + Parquet)
 	$(BIN)/duckhouse publish $(TENANT)
+
+bench: setup postgres  ## the benchmark suite, full sizes (hours): results in benchmarks/results
+	uv sync --frozen --group bench
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	uv sync --frozen
 
 fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .

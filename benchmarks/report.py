@@ -8,7 +8,11 @@ import platform
 import time
 from pathlib import Path
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+# benchmarks/results, unless $DUCKHOUSE_BENCH_RESULTS says otherwise (run.py --quick: toy
+# sizes must never overwrite measured results)
+RESULTS_DIR = Path(
+    os.environ.get("DUCKHOUSE_BENCH_RESULTS", Path(__file__).resolve().parent / "results")
+)
 
 
 def write_results(benchmark: str, row: dict) -> Path:
@@ -23,5 +27,5 @@ def write_results(benchmark: str, row: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(row, indent=2))
-    print(f"results: benchmarks/results/{path.name}")
+    print(f"results: {path}")
     return path

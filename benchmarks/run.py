@@ -1,0 +1,141 @@
+"""The benchmark suite's one entry point: run the benchmarks, then write the summary.
+
+Each benchmark is its own script (so that each can be run alone) and writes its results
+file, benchmarks/results/<name>.json, only after checking what it measured (gold totals,
+row counts, official answers: see each script). This runs them in turn and then writes
+benchmarks/results/summary.json and summary.md (the table the README's performance
+section is written from), from every results file present, with when and where each was
+measured.
+
+    make bench                                   # everything, full sizes (hours on 2 cores)
+    .venv/bin/python benchmarks/run.py --only full_build_sf1 scaling
+    .venv/bin/python benchmarks/run.py --quick   # every benchmark at toy sizes (minutes)
+    .venv/bin/python benchmarks/run.py --summary # only rewrite the summary from the files
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PYTHON = str(HERE.parent / ".venv" / "bin" / "python")
+
+# name -> (script arguments at full size, at toy size)
+SUITE: dict[str, tuple[list[str], list[str]]] = {
+    "full_build_sf1": (["full_build.py", "--scale-factor", "1", "--repeat", "3"],
+                       ["full_build.py", "--scale-factor", "0.01", "--repeat", "1"]),
+    "full_build_sf10": (["full_build.py", "--scale-factor", "10", "--repeat", "1"],
+                        ["full_build.py", "--scale-factor", "0.02", "--repeat", "1"]),
+    "ksqldb_incremental": (["ksqldb_incremental.py"],
+                           ["ksqldb_incremental.py", "--days", "3", "--events-per-day", "500",
+                            "--repeat", "1"]),
+    "shop_incremental": (["shop_incremental.py"],
+                         ["shop_incremental.py", "--customers", "500", "--orders", "3000",
+                          "--repeat", "1"]),
+    "shop_vs_pandas": (["shop_vs_pandas.py"],
+                       ["shop_vs_pandas.py", "--customers", "1000", "--products", "50",
+                        "--orders", "5000", "--repeat", "1"]),
+    "postgres_landing": (["postgres_landing.py"],
+                         ["postgres_landing.py", "--scale-factor", "0.01", "--repeat", "1"]),
+    "scaling": (["scaling.py"], ["scaling.py", "--scale-factor", "0.01", "--repeat", "1"]),
+    "dagster_load": (["dagster_load.py", "--tenants", "2", "10", "50"],
+                     ["dagster_load.py", "--tenants", "2", "--repeat", "1"]),
+}  # fmt: skip
+
+
+def _headline(name: str, result: dict) -> str:
+    """One line per benchmark: its ratio and its absolute figures."""
+    r = result
+    if name.startswith("full_build"):
+        return (
+            f"sf {r['scale_factor']:g}: build {r['build_seconds']} s vs same SQL raw "
+            f"{r['raw_seconds']} s = {r['build_vs_raw']}x (target < 1.3x); landing "
+            f"{r['landing_seconds']} s; peak {r['peak_mb']['build']} MB"
+        )
+    if name == "shop_incremental":
+        return (
+            f"{r['orders']:,} orders: daily {r['daily_seconds']} s vs full "
+            f"{r['full_seconds']} s = {r['daily_vs_full']}x"
+        )
+    if name == "ksqldb_incremental":
+        keys = [k for k in r if "ratio" in k or "vs" in k]
+        return ", ".join(f"{k} {r[k]}" for k in keys) or json.dumps(r)[:160]
+    if name == "shop_vs_pandas":
+        keys = [k for k in r if "ratio" in k or "vs" in k or k.endswith("_seconds")]
+        return ", ".join(f"{k} {r[k]}" for k in keys) or json.dumps(r)[:160]
+    if name == "scaling":
+        return "; ".join(
+            f"{row['tenants']} tenants: sequence {row['sequence_seconds']} s, "
+            f"parallel {row['parallel_seconds']} s"
+            for row in r["rows"]
+        )
+    if name == "dagster_definitions_load":
+        return "; ".join(
+            f"{row['tenants']} tenants: load {row['warm_load_s']} s prepared, "
+            f"{row['cold_load_s']} s cold"
+            for row in r
+        )
+    return json.dumps(r)[:200]
+
+
+def write_summary() -> Path:
+    rows = []
+    for path in sorted(RESULTS.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        report = json.loads(path.read_text())
+        name = report.get("benchmark", path.stem)
+        result = report.get("result", report.get("results", report))
+        rows.append({"benchmark": name, "measured_at": report.get("measured_at"),
+                     "machine": report.get("machine"),
+                     "headline": _headline(name, result)})  # fmt: skip
+    (RESULTS / "summary.json").write_text(json.dumps(rows, indent=2) + "\n")
+    lines = ["| benchmark | measured | result |", "| --- | --- | --- |"]
+    lines += [f"| {row['benchmark']} | {row['measured_at']} | {row['headline']} |" for row in rows]
+    summary = RESULTS / "summary.md"
+    summary.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return summary
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(SUITE), help="run only these")
+    parser.add_argument("--quick", action="store_true", help="toy sizes: check the suite runs")
+    parser.add_argument("--summary", action="store_true", help="only rewrite the summary")
+    args = parser.parse_args()
+    global RESULTS
+    env = dict(os.environ)
+    if args.quick:  # toy sizes never overwrite measured results
+        RESULTS = Path(tempfile.mkdtemp(prefix="duckhouse-bench-quick-"))
+        env["DUCKHOUSE_BENCH_RESULTS"] = str(RESULTS)
+        print(f"--quick: results in {RESULTS}")
+    if not args.summary:
+        failed = []
+        for name in args.only or list(SUITE):
+            full, quick = SUITE[name]
+            command = [PYTHON, str(HERE / (quick if args.quick else full)[0]),
+                       *(quick if args.quick else full)[1:]]  # fmt: skip
+            print(f"== {name}: {' '.join(command[1:])}", flush=True)
+            started = time.perf_counter()
+            if subprocess.run(command, cwd=HERE.parent, env=env, check=False).returncode != 0:
+                failed.append(name)
+            print(f"== {name}: {time.perf_counter() - started:.0f} s", flush=True)
+        if failed:
+            print(f"failed (no result written for them): {', '.join(failed)}", file=sys.stderr)
+            write_summary()
+            return 1
+    write_summary()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
