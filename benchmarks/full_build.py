@@ -112,6 +112,7 @@ def run_raw(target: str, built: str, raw: str, tenant: str) -> float:
     executed = {r["unique_id"]: r.get("compiled_code") for r in
                 json.loads((target_dir / "run_results.json").read_text())["results"]}  # fmt: skip
     connection = duckdb.connect(raw, config={"preserve_insertion_order": False})
+    connection.execute("set enable_progress_bar = false")
     connection.execute(f"attach '{built}' as built (read_only)")
     schemas = {node["schema"] for node in nodes.values() if node["resource_type"] != "test"}
     for schema in schemas:
@@ -263,7 +264,7 @@ def main() -> int:
         )  # fmt: skip
         if out.returncode != 0:
             raise SystemExit(f"the raw run failed:\n{out.stderr[-3000:]}")
-        raw = json.loads(out.stdout)
+        raw = json.loads(out.stdout.strip().splitlines()[-1])
         python_seconds = _python_model_seconds(target)
         checked = _check_raw(warehouse, raw_path, tenant)
         run = {
