@@ -66,11 +66,24 @@ def _headline(name: str, result: dict) -> str:
             f"{r['full_seconds']} s = {r['daily_vs_full']}x"
         )
     if name == "ksqldb_incremental":
-        keys = [k for k in r if "ratio" in k or "vs" in k]
-        return ", ".join(f"{k} {r[k]}" for k in keys) or json.dumps(r)[:160]
+        return (
+            f"{r['events']:,} events: daily build {r['incremental_dbt_elapsed_s']} s vs full "
+            f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['incremental_over_full']}x; "
+            f"peak {r['peak_rss_mb']} MB"
+        )
     if name == "shop_vs_pandas":
-        keys = [k for k in r if "ratio" in k or "vs" in k or k.endswith("_seconds")]
-        return ", ".join(f"{k} {r[k]}" for k in keys) or json.dumps(r)[:160]
+        return (
+            f"{r['orders']:,} orders: duckhouse {r['duckhouse_s']} s / "
+            f"{r['duckhouse_peak_mb']} MB vs pandas {r['pandas_s']} s / "
+            f"{r['pandas_peak_mb']} MB = {r['pandas_over_duckhouse']}x (target >= 10x)"
+        )
+    if name == "postgres_landing":
+        return (
+            f"sf {r['scale_factor']:g}: project {r['project_dbt_elapsed_s']} s (dbt elapsed) vs "
+            f"raw copy {r['raw_s']} s = {r['dbt_elapsed_over_raw']}x, "
+            f"{r['project_over_raw']}x with dbt start-up; incremental "
+            f"{r['incremental_over_full']}x of full"
+        )
     if name == "scaling":
         return "; ".join(
             f"{row['tenants']} tenants: sequence {row['sequence_seconds']} s, "
