@@ -39,19 +39,11 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
-from report import write_results
+from report import measure, write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
-MEASURE = (
-    "import json, resource, subprocess, sys, time\n"
-    "started = time.perf_counter()\n"
-    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "print(json.dumps({'seconds': time.perf_counter() - started, 'rc': result.returncode,\n"
-    "    'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,\n"
-    "    'stdout': result.stdout[-6000:] + result.stderr[-2000:]}))\n"
-)
 RAW_RUN = (
     "import json, resource, sys, time\n"
     "sys.path.insert(0, sys.argv[1])\n"
@@ -60,17 +52,6 @@ RAW_RUN = (
     "print(json.dumps({'seconds': seconds,\n"
     "    'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
 )
-
-
-def measure(command: list[str], env: dict[str, str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, *command],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    result = json.loads(out.stdout)
-    if result["rc"] != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result['stdout']}")
-    return result
 
 
 def _nodes(target: Path) -> tuple[dict, list[str]]:
@@ -171,10 +152,7 @@ def _check_tpch(warehouse: Path, landing: Path) -> None:
 
     connection = duckdb.connect()
     load_extension(connection, "tpch")
-    for table in ("lineitem",):
-        connection.execute(
-            f"create view {table} as select * from '{landing / 'tpch' / table}.parquet'"
-        )
+    connection.execute(f"create view lineitem as select * from '{landing}/tpch/lineitem.parquet'")
     connection.execute(f"attach '{warehouse}' as wh (read_only)")
     for number, report in ((1, "rpt_tpch__q01_pricing_summary"),
                            (6, "rpt_tpch__q06_forecasting_revenue_change")):  # fmt: skip

@@ -1,10 +1,13 @@
-"""The results file every benchmark writes: what was measured, when, on which machine."""
+"""What every benchmark shares: measuring a command, and the results file it writes (what
+was measured, when, on which machine)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +16,31 @@ from pathlib import Path
 RESULTS_DIR = Path(
     os.environ.get("DUCKHOUSE_BENCH_RESULTS", Path(__file__).resolve().parent / "results")
 )
+
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+# runs a command and reports its wall time and the peak resident memory of its processes
+_MEASURE = (
+    "import json, resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+    "print(json.dumps({'seconds': time.perf_counter() - started, 'rc': result.returncode,\n"
+    "    'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,\n"
+    "    'stdout': result.stdout[-6000:] + result.stderr[-2000:]}))\n"
+)
+
+
+def measure(command: list[str], env: dict[str, str]) -> dict:
+    """Run `command` in the project dir in a fresh process: seconds, peak_mb, stdout. A
+    failed command stops the benchmark with its output."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result['stdout']}")
+    return result
 
 
 def write_results(benchmark: str, row: dict) -> Path:

@@ -28,8 +28,8 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from full_build import DBT, PROJECT_DIR, PYTHON, measure
-from report import write_results
+from full_build import DBT, PROJECT_DIR, PYTHON
+from report import measure, write_results
 
 TENANT = "bench_shop_daily"
 

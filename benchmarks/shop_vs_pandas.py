@@ -33,31 +33,11 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-from report import write_results
+from report import measure, write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_shop"
-# runs a command and reports its wall time and the peak resident memory of its processes
-MEASURE = (
-    "import json, resource, subprocess, sys, time\n"
-    "started = time.perf_counter()\n"
-    "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-    "print(json.dumps({'seconds': time.perf_counter() - started, 'rc': result.returncode,\n"
-    "    'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,\n"
-    "    'stdout': result.stdout[-4000:]}))\n"
-)
-
-
-def _measure(command: list[str], env: dict[str, str]) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", MEASURE, *command],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    result = json.loads(out.stdout)
-    if result["rc"] != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result['stdout']}")
-    return result
 
 
 def _kpi(warehouse: Path) -> dict:
@@ -100,7 +80,7 @@ def main() -> int:
     warehouse = scratch / "data" / TENANT / f"{TENANT}.duckdb"
     try:
         subprocess.run([*cli, "profiles"], cwd=PROJECT_DIR, env=env, check=True)
-        generate = _measure([*cli, "shop", "generate", TENANT], env)
+        generate = measure([*cli, "shop", "generate", TENANT], env)
         extract_mb = sum(p.stat().st_size for p in shop.rglob("*.csv")) / 2**20
         subprocess.run(
             [DBT, "seed", "--target", TENANT, "--target-path", f"target/{TENANT}"],
@@ -113,12 +93,12 @@ def main() -> int:
                 [DBT, "seed", "--target", TENANT, "--target-path", f"target/{TENANT}"],
                 cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
             )  # fmt: skip
-            run = _measure(
+            run = measure(
                 [DBT, "build", "--select", "path:models/bronze/shop+", "--target", TENANT,
                  "--target-path", f"target/{TENANT}"], env,
             )  # fmt: skip
             kpi = _kpi(warehouse)
-            reference = _measure(
+            reference = measure(
                 [sys.executable, str(PROJECT_DIR / "benchmarks" / "shop_pandas_reference.py"),
                  str(shop)], env,
             )  # fmt: skip

@@ -300,8 +300,7 @@ def cmd_trino(args: argparse.Namespace) -> int:
     """Compile every node for each tenant's Trino target and check the SQL is Trino's."""
     from duckhouse.trino import check_compiled, compile_for_trino
 
-    registry = load_registry(registry_path())
-    ensure_profiles(registry, profiles_dir())
+    _ensure_profiles(load_registry(registry_path()))
     failed = False
     for tenant in _select(args.tenants):
         started = time.perf_counter()
