@@ -147,29 +147,6 @@ deleted_rows as (
     select
         'deleted' as record_type,
         landed.order_id,
-        cast(null as bigint) as customer_id,
-        cast(null as varchar) as order_status,
-        cast(null as decimal(15, 2)) as total_price,
-        cast(null as date) as order_date,
-        cast(null as varchar) as order_priority,
-        cast(null as varchar) as clerk_name,
-        cast(null as integer) as ship_priority,
-        cast(null as varchar) as order_comment,
-        cast(null as integer) as line_number,
-        cast(null as bigint) as part_id,
-        cast(null as bigint) as supplier_id,
-        cast(null as decimal(15, 2)) as quantity,
-        cast(null as decimal(15, 2)) as extended_price,
-        cast(null as decimal(15, 2)) as discount_rate,
-        cast(null as decimal(15, 2)) as tax_rate,
-        cast(null as varchar) as return_flag,
-        cast(null as varchar) as line_status,
-        cast(null as date) as ship_date,
-        cast(null as date) as commit_date,
-        cast(null as date) as receipt_date,
-        cast(null as varchar) as ship_instructions,
-        cast(null as varchar) as ship_mode,
-        cast(null as varchar) as line_comment,
         landed._source_file
     from {{ this }} as landed
     where
@@ -184,12 +161,13 @@ deleted_rows as (
 {% endif -%}
 extracted as (
 
-    -- the three have the same columns, in the same order
+    -- orders and lines have the same columns, in the same order
     select * from order_rows
     union all
     select * from line_rows
     {%- if is_incremental() %}
-    union all
+    -- a deleted order is its key and file only (an incremental run: PostgreSQL on DuckDB)
+    {{ union_all_by_name() }}
     select * from deleted_rows
     {%- endif %}
 
