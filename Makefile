@@ -8,13 +8,14 @@ BIN := $(VENV)/bin
 TENANT ?= acme
 DOCS_PORT ?= 8080
 DAGSTER_PORT ?= 3000
+DASHBOARD_PORT ?= 8501
 DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
 DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster clean
+.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster dashboard clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -90,6 +91,9 @@ dagster: setup  ## start the Dagster UI on 127.0.0.1:3000 (DAGSTER_PORT); histor
 	$(BIN)/duckhouse prepare
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m duckhouse.definitions \
 		--host 127.0.0.1 --port $(DAGSTER_PORT)
+
+dashboard: setup  ## start the dashboard on 127.0.0.1:8501 (DASHBOARD_PORT): every tenant's last good build
+	$(BIN)/duckhouse dashboard --host 127.0.0.1 --port $(DASHBOARD_PORT)
 
 clean:  ## remove build artefacts (not the data)
 	rm -rf target logs .pytest_cache .ruff_cache

@@ -48,6 +48,8 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
     "scaling": (["scaling.py"], ["scaling.py", "--scale-factor", "0.01", "--repeat", "1"]),
     "dagster_load": (["dagster_load.py", "--tenants", "2", "10", "50"],
                      ["dagster_load.py", "--tenants", "2", "--repeat", "1"]),
+    "dashboard_pages": (["dashboard_pages.py"],
+                        ["dashboard_pages.py", "--tenants", "acme=0.01", "--repeat", "1"]),
 }  # fmt: skip
 
 
@@ -95,6 +97,17 @@ def _headline(name: str, result: dict) -> str:
             f"{row['tenants']} tenants: load {row['warm_load_s']} s prepared, "
             f"{row['cold_load_s']} s cold"
             for row in r
+        )
+    if name == "dashboard_pages":
+        builds = "; ".join(
+            f"{tenant}: publish {b['publish_seconds']} s of a {b['build_seconds']} s build "
+            f"({b['snapshot_mb']} MB)"
+            for tenant, b in r["builds"].items()
+        )
+        return (
+            f"page loads (median): slowest {r['slowest_median_load_s']} s, first load up to "
+            f"{max(row['first_load_s'] for row in r['pages'])} s; {builds}; dashboard peak "
+            f"{r['dashboard_peak_mb']} MB"
         )
     return json.dumps(r)[:200]
 

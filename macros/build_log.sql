@@ -1,7 +1,9 @@
 {#
     Every `dbt build` / `dbt run` of a tenant leaves one row in its own warehouse,
     duckhouse_meta.builds: when it started and finished, how many nodes ran, how many
-    errored or failed, and its status. Whoever ran it (the duckhouse CLI, a Dagster run,
+    errored or failed, and its status -- and one row per source whose bronze models ran
+    (duckhouse_meta.build_sources: the dashboard's "last successful build per source").
+    Whoever ran it (the duckhouse CLI, a Dagster run,
     an engineer typing `dbt build --target <tenant>`), `duckhouse list` shows the last one.
     Called from on-run-end (dbt_project.yml), which dbt runs after failed builds too.
 #}
@@ -29,6 +31,34 @@
             {{ errors }},
             {{ failures }},
             '{{ "failed" if errors or failures else "ok" }}'
-        )
+        );
+        create table if not exists duckhouse_meta.build_sources (
+            invocation_id varchar,
+            source_name varchar,
+            finished_at timestamp,
+            nodes integer,
+            errors integer,
+            status varchar,
+            primary key (invocation_id, source_name)
+        );
+        {%- set ran = [] -%}
+        {%- for result in results
+            if result.node.fqn | length > 3 and result.node.fqn[1] == 'bronze' -%}
+            {%- do ran.append({
+                'source_name': result.node.fqn[2],
+                'failed': 1 if result.status in ('error', 'fail') else 0,
+            }) -%}
+        {%- endfor -%}
+        {%- for source in ran | groupby('source_name') %}
+            {%- set errors = source.list | sum(attribute='failed') %}
+        insert into duckhouse_meta.build_sources values (
+            '{{ invocation_id }}',
+            '{{ source.grouper }}',
+            cast(current_timestamp at time zone 'UTC' as timestamp),
+            {{ source.list | length }},
+            {{ errors }},
+            '{{ "failed" if errors else "ok" }}'
+        );
+        {%- endfor %}
     {%- endif -%}
 {%- endmacro %}

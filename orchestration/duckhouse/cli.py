@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from duckhouse import lifecycle, review
+from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.landing.ksqldb import (
     FAULTS,
@@ -188,6 +189,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         _land(tenant, args.force_land)
         run_dbt(tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []))
+        prune_snapshots(tenant.id)
         print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s")
         skipped = _quarantined_files(tenant.id)
         if skipped:
@@ -204,6 +206,39 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Run the Streamlit app in the foreground until interrupted."""
+    load_registry(registry_path())  # a broken registry is reported here, not in a browser
+    app = Path(__file__).resolve().parent / "dashboard" / "app.py"
+    print(f"duckhouse dashboard: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+    return subprocess.call(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.address",
+            args.host,
+            "--server.port",
+            str(args.port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--global.developmentMode",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--theme.base",
+            "light",
+            "--client.toolbarMode",
+            "viewer",
+        ],
+        cwd=PROJECT_DIR,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cmd_build(argparse.Namespace(tenants=[], force_land=False, full_refresh=False))
@@ -217,6 +252,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "\nWhere to look:\n"
         f"  query a warehouse   .venv/bin/duckhouse query {tenants[0].id} "
         "'select * from finance.revenue_monthly limit 10'\n"
+        "  dashboard           make dashboard               (http://127.0.0.1:8501)\n"
         "  docs site           make docs TENANT=<tenant>   (http://127.0.0.1:8080)\n"
         f"  dbt, by hand        cd {PROJECT_DIR} && .venv/bin/dbt build --target <tenant>"
     )
@@ -672,6 +708,15 @@ def _parser() -> argparse.ArgumentParser:
 
     verbs.add_parser("demo", help="build every registered tenant, then say where to look")
 
+    dashboard = verbs.add_parser(
+        "dashboard",
+        help="start the dashboard (Streamlit) over every tenant's last successful build",
+    )
+    dashboard.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    dashboard.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
+
     query = verbs.add_parser("query", help="run read-only SQL against a tenant's warehouse")
     query.add_argument("tenant", type=_tenant_arg, help="tenant id")
     query.add_argument("sql", help="the SQL to run, e.g. 'select * from finance.revenue_monthly'")
@@ -758,6 +803,7 @@ _COMMANDS = {
     "land": cmd_land,
     "build": cmd_build,
     "demo": cmd_demo,
+    "dashboard": cmd_dashboard,
     "query": cmd_query,
     "prepare": cmd_prepare,
     "check-project": cmd_check_project,

@@ -19,6 +19,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import dbt_env, dbt_executable
 from duckhouse.defs.tenancy import layer_of, tenant_pool, tenant_tags
 from duckhouse.paths import PROJECT_DIR, profiles_dir
@@ -185,6 +186,8 @@ def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.As
                 .fetch_row_counts()
                 .fetch_column_metadata()
             )
+            # the build published a dashboard snapshot (macros/dashboard.sql): keep three
+            prune_snapshots(tenant.id)
         finally:
             release_warehouse()
 
