@@ -36,13 +36,15 @@ RESULTS = (
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 
 LOAD = """
-import time
+import resource, time
 started = time.perf_counter()
 from duckhouse.definitions import build_definitions
 graph = build_definitions().resolve_asset_graph()
 elapsed = time.perf_counter() - started
 tenants = {key.path[0] for key in graph.get_all_asset_keys()}
-print(elapsed, len(tenants), len(graph.get_all_asset_keys()))
+peak_mb = sum(resource.getrusage(who).ru_maxrss for who in
+              (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+print(elapsed, len(tenants), len(graph.get_all_asset_keys()), peak_mb)
 """
 
 
@@ -65,17 +67,19 @@ def _registry(path: Path, count: int) -> list[str]:
     return ids
 
 
-def _load(env: dict[str, str], tenants: int) -> tuple[float, int]:
+def _load(env: dict[str, str], tenants: int) -> tuple[float, int, float]:
+    """Seconds to load the definitions, assets loaded, peak MB of the load (its process
+    plus the largest `dbt parse` it ran)."""
     result = subprocess.run(
         [PYTHON, "-c", LOAD], cwd=PROJECT_DIR, env=env, text=True, capture_output=True
     )
     if result.returncode != 0:
         raise SystemExit(f"loading the definitions failed:\n{result.stderr[-3000:]}")
-    elapsed, loaded, assets = result.stdout.split()[-3:]
+    elapsed, loaded, assets, peak_mb = result.stdout.split()[-4:]
     # refuse to report a load that did not produce every tenant's assets
     if int(loaded) != tenants:
         raise SystemExit(f"expected {tenants} tenants in the asset graph, found {loaded}")
-    return float(elapsed), int(assets)
+    return float(elapsed), int(assets), float(peak_mb)
 
 
 def _clear_manifests(ids: list[str]) -> None:
@@ -98,17 +102,19 @@ def measure(count: int, repeat: int, cold_repeat: int) -> dict[str, float | int]
         subprocess.run([*cli, "profiles"], cwd=PROJECT_DIR, env=env, check=True,
                        capture_output=True)  # fmt: skip
         try:
-            cold = []
+            cold, cold_peak = [], 0.0
             for _ in range(cold_repeat):
                 _clear_manifests(ids)
-                cold.append(_load(env, count)[0])
+                elapsed, _, peak = _load(env, count)
+                cold.append(elapsed)
+                cold_peak = max(cold_peak, peak)
             _clear_manifests(ids)
             started = time.perf_counter()
             subprocess.run([*cli, "prepare"], cwd=PROJECT_DIR, env=env, check=True,
                            capture_output=True)  # fmt: skip
             prepare = time.perf_counter() - started
             loads = [_load(env, count) for _ in range(repeat)]
-            warm = [elapsed for elapsed, _ in loads]
+            warm = [elapsed for elapsed, _, _ in loads]
         finally:
             _clear_manifests(ids)
     return {
@@ -119,6 +125,8 @@ def measure(count: int, repeat: int, cold_repeat: int) -> dict[str, float | int]
         "warm_load_s": round(statistics.median(warm), 2),
         "warm_load_per_tenant_ms": round(1000 * statistics.median(warm) / count, 1),
         "cold_over_warm": round(statistics.median(cold) / statistics.median(warm), 1),
+        "warm_peak_mb": round(max(peak for _, _, peak in loads)),
+        "cold_peak_mb": round(cold_peak),
         "repeat": repeat,
         "cold_repeat": cold_repeat,
     }

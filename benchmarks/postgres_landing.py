@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from report import write_results
+from report import measure, write_results
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
@@ -64,46 +64,55 @@ def _registry(path: Path, port: int, scale_factor: float) -> None:
     )
 
 
-def _raw(port: int, password: str, path: Path) -> tuple[float, dict[str, int]]:
-    sys.path.insert(0, str(PROJECT_DIR / "orchestration"))
-    from duckhouse.extensions import load_extension
+# the raw copy, in a process of its own so that its peak memory is its own
+RAW = """
+import json, resource, sys, time
+import duckdb
+from duckhouse.extensions import load_extension
+path, dsn, tables = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
+started = time.perf_counter()
+with duckdb.connect(path) as connection:
+    load_extension(connection, "postgres_scanner")
+    connection.execute(f"attach '{dsn}' as pg (type postgres, read_only)")
+    for table in tables:
+        connection.execute(f"create table {table} as select * from pg.public.{table}")
+    elapsed = time.perf_counter() - started
+    counts = {t: connection.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
+print(json.dumps({"seconds": elapsed, "counts": counts,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
+
+def _raw(port: int, password: str, path: Path) -> tuple[float, dict[str, int], float]:
+    """DuckDB's own copy of the eight tables: seconds, rows per table, peak MB."""
     path.unlink(missing_ok=True)
-    started = time.perf_counter()
-    with duckdb.connect(str(path)) as connection:
-        load_extension(connection, "postgres_scanner")
-        connection.execute(
-            f"attach 'host=127.0.0.1 port={port} dbname=bench_tpch user=bench_user "
-            f"password={password}' as pg (type postgres, read_only)"
-        )
-        for table in TABLES:
-            connection.execute(f"create table {table} as select * from pg.public.{table}")
-        elapsed = time.perf_counter() - started
-        counts = {t: connection.execute(f"select count(*) from {t}").fetchone()[0] for t in TABLES}
-    return elapsed, counts
+    dsn = f"host=127.0.0.1 port={port} dbname=bench_tpch user=bench_user password={password}"
+    out = subprocess.run(
+        [PYTHON, "-c", RAW, str(path), dsn, ",".join(TABLES)],
+        cwd=PROJECT_DIR, text=True, capture_output=True, check=True,
+    )  # fmt: skip
+    result = json.loads(out.stdout)
+    return result["seconds"], result["counts"], result["peak_mb"]
 
 
 def _project(
     env: dict[str, str], warehouse: Path, *, full: bool = True
-) -> tuple[float, float, dict[str, int]]:
-    """Wall time of `dbt run` (process start-up included), dbt's own elapsed time, rows."""
-    started = time.perf_counter()
-    result = subprocess.run(
+) -> tuple[float, float, dict[str, int], float]:
+    """Wall time of `dbt run` (process start-up included), dbt's own elapsed time, rows,
+    and the run's peak memory."""
+    result = measure(
         [str(PROJECT_DIR / ".venv" / "bin" / "dbt"), "run", "--select", "path:models/bronze/tpch",
          "--target", TENANT, "--target-path", f"target/{TENANT}",
          *(["--full-refresh"] if full else [])],
-        cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
+        env,
     )  # fmt: skip
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"dbt run failed:\n{result.stdout[-3000:]}")
     run_results = json.loads((PROJECT_DIR / "target" / TENANT / "run_results.json").read_text())
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         counts = {
             t: connection.execute(f"select count(*) from bronze.{BRONZE[t]}").fetchone()[0]
             for t in TABLES
         }
-    return elapsed, float(run_results["elapsed_time"]), counts
+    return result["seconds"], float(run_results["elapsed_time"]), counts, result["peak_mb"]
 
 
 def main() -> int:
@@ -140,19 +149,22 @@ def main() -> int:
         )  # fmt: skip
         warehouse = scratch / "data" / TENANT / f"{TENANT}.duckdb"
         project, inside, raw, expected = [], [], [], None
+        peaks = {"project": 0.0, "raw": 0.0}
         for _ in range(args.repeat):
-            seconds, counts = _raw(port, password, scratch / "raw.duckdb")
+            seconds, counts, peak = _raw(port, password, scratch / "raw.duckdb")
             raw.append(seconds)
+            peaks["raw"] = max(peaks["raw"], peak)
             expected = expected or counts
             if counts != expected:
                 raise SystemExit(f"raw landing counts differ between runs: {counts}")
-            seconds, dbt_seconds, counts = _project(env, warehouse)
+            seconds, dbt_seconds, counts, peak = _project(env, warehouse)
             if counts != expected:
                 raise SystemExit(f"project landed {counts}, PostgreSQL holds {expected}")
             project.append(seconds)
             inside.append(dbt_seconds)
+            peaks["project"] = max(peaks["project"], peak)
         subprocess.run([*cli, "pg", "refresh", TENANT], cwd=PROJECT_DIR, env=env, check=True)
-        seconds, incremental_dbt, counts = _project(env, warehouse, full=False)
+        seconds, incremental_dbt, counts, _ = _project(env, warehouse, full=False)
         incremental_expected = _raw(port, password, scratch / "raw.duckdb")[1]
         if counts != incremental_expected:
             raise SystemExit(
@@ -176,6 +188,7 @@ def main() -> int:
         # after one refresh batch (RF1 + RF2): the incremental landing against the full one
         "incremental_dbt_elapsed_s": round(incremental_dbt, 2),
         "incremental_over_full": round(incremental_dbt / statistics.median(inside), 3),
+        "peak_mb": {side: round(peak) for side, peak in peaks.items()},
         "repeat": args.repeat,
         "project_runs_s": [round(s, 2) for s in project],
         "raw_runs_s": [round(s, 2) for s in raw],

@@ -85,6 +85,11 @@ def _headline(name: str, result: dict) -> str:
             f"raw copy {r['raw_s']} s = {r['dbt_elapsed_over_raw']}x, "
             f"{r['project_over_raw']}x with dbt start-up; incremental "
             f"{r['incremental_over_full']}x of full"
+            + (
+                f"; peak {r['peak_mb']['project']} MB vs {r['peak_mb']['raw']} MB raw"
+                if "peak_mb" in r
+                else ""
+            )
         )
     if name == "scaling":
         return "; ".join(
@@ -96,6 +101,11 @@ def _headline(name: str, result: dict) -> str:
         return "; ".join(
             f"{row['tenants']} tenants: load {row['warm_load_s']} s prepared, "
             f"{row['cold_load_s']} s cold"
+            + (
+                f" (peak {row['warm_peak_mb']} / {row['cold_peak_mb']} MB)"
+                if "warm_peak_mb" in row
+                else ""
+            )
             for row in r
         )
     if name == "dashboard_pages":
