@@ -21,7 +21,8 @@ def _chart(chart: alt.Chart) -> None:
 
 
 def _money_axis(title: str) -> alt.Axis:
-    return alt.Axis(title=title, format="~s")
+    # SI prefixes, but billions as B (not G): how finance people write them
+    return alt.Axis(title=title, format="~s", labelExpr="replace(datum.label, 'G', 'B')")
 
 
 # ---------------------------------------------------------------- overview
@@ -128,13 +129,14 @@ def finance(tenant: Tenant) -> None:
     if empty(monthly, "TPC-H orders"):
         return
     net = monthly.net_revenue.sum()
-    columns = st.columns(6)
+    columns = st.columns(3)
     columns[0].metric("Net revenue", money(net))
     columns[1].metric("Discount", money(monthly.discount_amount.sum()))
     columns[2].metric("Tax", money(monthly.tax_amount.sum()))
-    columns[3].metric("Gross margin", money(monthly.gross_margin.sum()))
-    columns[4].metric("Margin rate", rate(monthly.gross_margin.sum() / net if net else None))
-    columns[5].metric("Receivables", money(monthly.receivables.sum()))
+    columns = st.columns(3)
+    columns[0].metric("Gross margin", money(monthly.gross_margin.sum()))
+    columns[1].metric("Margin rate", rate(monthly.gross_margin.sum() / net if net else None))
+    columns[2].metric("Receivables", money(monthly.receivables.sum()))
     st.caption(
         "All months of the selected regions. Receivables: total price of orders not yet "
         "fulfilled (status O or P), in their order month."
