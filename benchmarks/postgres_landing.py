@@ -91,7 +91,7 @@ def _raw(port: int, password: str, path: Path) -> tuple[float, dict[str, int], f
         [PYTHON, "-c", RAW, str(path), dsn, ",".join(TABLES)],
         cwd=PROJECT_DIR, text=True, capture_output=True, check=True,
     )  # fmt: skip
-    result = json.loads(out.stdout)
+    result = json.loads(out.stdout.splitlines()[-1])  # the extension loader may print first
     return result["seconds"], result["counts"], result["peak_mb"]
 
 
