@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,6 +134,28 @@ def wait_for_port(port: int, server: subprocess.Popen, what: str, timeout: float
         assert server.poll() is None, f"{what} exited with {server.returncode}"
         time.sleep(0.3)
     pytest.fail(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+@contextmanager
+def serving(
+    command: list[str],
+    port: int,
+    what: str,
+    env: dict[str, str],
+    timeout: float = 60,
+    log: object = subprocess.DEVNULL,
+) -> Iterator[str]:
+    """Start a server in its own session, yield its URL once it listens on 127.0.0.1:`port`,
+    and stop it with everything it spawned; its output goes to `log`."""
+    server = subprocess.Popen(
+        command, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, server, what, timeout)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(server)
 
 
 def stop_server(server: subprocess.Popen, grace: float = 20) -> None:

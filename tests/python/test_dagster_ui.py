@@ -4,7 +4,6 @@ launched from the UI succeeds, and the built asset shows its metadata."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import dagster as dg
@@ -14,12 +13,10 @@ import pytest
 from conftest import (
     CHROMIUM,
     CHROMIUM_FLAGS,
-    PROJECT_DIR,
     SCREENSHOTS,
     free_port,
     make_env,
-    stop_server,
-    wait_for_port,
+    serving,
     write_registry,
 )
 
@@ -35,19 +32,13 @@ def dagster_ui(tmp_path_factory):
     env = make_env(root, registry)
     home = root / "dagster_home"
     port = free_port()
-    log = (root / "dagster.log").open("w")
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "dagster",
-         f"DAGSTER_HOME={home}", f"DAGSTER_PORT={port}"],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        wait_for_port(port, server, "make dagster", timeout=300)
-        yield f"http://127.0.0.1:{port}", root, home
-    finally:
-        stop_server(server)
-        log.close()
+    command = ["make", "--no-print-directory", "dagster",
+               f"DAGSTER_HOME={home}", f"DAGSTER_PORT={port}"]  # fmt: skip
+    with (
+        (root / "dagster.log").open("w") as log,
+        serving(command, port, "make dagster", env, timeout=300, log=log) as url,
+    ):
+        yield url, root, home
 
 
 def test_lineage_shows_both_tenants_and_ui_materialization_succeeds(dagster_ui) -> None:

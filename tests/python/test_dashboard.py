@@ -20,8 +20,7 @@ from conftest import (
     SCREENSHOTS,
     TENANTS,
     free_port,
-    stop_server,
-    wait_for_port,
+    serving,
 )
 
 CENT = Decimal("0.01")
@@ -83,19 +82,9 @@ DRAWN_CHARTS = """() => Array.from(document.querySelectorAll('[data-testid="stVe
 @pytest.fixture(scope="module")
 def dashboard(lakehouse):
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "duckhouse.cli", "dashboard", "--port", str(port)],
-        cwd=PROJECT_DIR,
-        env=lakehouse.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, server, "duckhouse dashboard", timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(server)
+    command = [sys.executable, "-m", "duckhouse.cli", "dashboard", "--port", str(port)]
+    with serving(command, port, "duckhouse dashboard", lakehouse.env) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

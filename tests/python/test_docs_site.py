@@ -13,8 +13,7 @@ from conftest import (
     PROJECT_DIR,
     SCREENSHOTS,
     free_port,
-    stop_server,
-    wait_for_port,
+    serving,
 )
 
 TENANT = "tiny_a"
@@ -50,26 +49,9 @@ def docs_site(lakehouse):
         capture_output=True,
     )
     port = free_port()
-    server = subprocess.Popen(
-        [
-            *_dbt("docs", "serve"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-browser",
-        ],
-        cwd=PROJECT_DIR,
-        env=lakehouse.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port(port, server, "dbt docs serve", timeout=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_server(server)
+    command = [*_dbt("docs", "serve"), "--host", "127.0.0.1", "--port", str(port), "--no-browser"]
+    with serving(command, port, "dbt docs serve", lakehouse.env) as url:
+        yield url
 
 
 def test_every_model_column_and_source_is_documented(lakehouse, docs_site) -> None:

@@ -28,9 +28,6 @@ class View:
     def query(self, sql: str) -> pd.DataFrame:
         return _query(str(self.snapshot.path), sql)
 
-    def has(self, relation: str) -> bool:
-        return relation in self.snapshot.relations
-
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _connection(path: str) -> duckdb.DuckDBPyConnection:

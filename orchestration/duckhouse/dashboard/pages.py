@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from duckhouse.dashboard.data import change, count, empty, money, open_view, rate
@@ -23,6 +24,33 @@ def _chart(chart: alt.Chart) -> None:
 def _money_axis(title: str) -> alt.Axis:
     # SI prefixes, but billions as B (not G): how finance people write them
     return alt.Axis(title=title, format="~s", labelExpr="replace(datum.label, 'G', 'B')")
+
+
+def _trend(
+    frame: pd.DataFrame,
+    time: str,
+    value: str,
+    series: str,
+    *,
+    title: str,
+    axis: alt.Axis,
+    series_title: str | None,
+    time_title: str = "month",
+    value_format: str = ",.2f",
+    height: int = 260,
+) -> None:
+    """One line per value of `series` over `time`."""
+    _chart(
+        alt.Chart(frame)
+        .mark_line()
+        .encode(
+            x=alt.X(f"{time}:T", title=time_title),
+            y=alt.Y(f"{value}:Q", axis=axis),
+            color=alt.Color(f"{series}:N", title=series_title),
+            tooltip=[f"{time}:T", f"{series}:N", alt.Tooltip(f"{value}:Q", format=value_format)],
+        )
+        .properties(title=title, height=height)
+    )
 
 
 # ---------------------------------------------------------------- overview
@@ -151,17 +179,11 @@ def finance(tenant: Tenant) -> None:
         .reset_index()
         .melt("order_month", var_name="measure", value_name="amount")
     )
-    _chart(
-        alt.Chart(measures)
-        .mark_line()
-        .encode(
-            x=alt.X("order_month:T", title="month"),
-            y=alt.Y("amount:Q", axis=_money_axis("amount")),
-            color=alt.Color("measure:N", title=None),
-            tooltip=["order_month:T", "measure:N", alt.Tooltip("amount:Q", format=",.2f")],
-        )
-        .properties(title="Revenue, discount, tax, gross margin and receivables", height=280)
-    )
+    _trend(
+        measures, "order_month", "amount", "measure",
+        title="Revenue, discount, tax, gross margin and receivables",
+        axis=_money_axis("amount"), series_title=None, height=280,
+    )  # fmt: skip
 
     by_region = (
         monthly.groupby(["order_month", "region_name"])[["net_revenue", "gross_margin"]]
@@ -184,21 +206,11 @@ def finance(tenant: Tenant) -> None:
             .properties(title="Net revenue by region", height=260)
         )
     with right:
-        _chart(
-            alt.Chart(by_region)
-            .mark_line()
-            .encode(
-                x=alt.X("order_month:T", title="month"),
-                y=alt.Y("margin_rate:Q", axis=alt.Axis(format="%", title="margin rate")),
-                color=alt.Color("region_name:N", title="region"),
-                tooltip=[
-                    "order_month:T",
-                    "region_name:N",
-                    alt.Tooltip("margin_rate:Q", format=".2%"),
-                ],
-            )
-            .properties(title="Gross margin rate by region", height=260)
-        )
+        _trend(
+            by_region, "order_month", "margin_rate", "region_name",
+            title="Gross margin rate by region", series_title="region",
+            axis=alt.Axis(format="%", title="margin rate"), value_format=".2%",
+        )  # fmt: skip
     by_nation = (
         monthly.groupby(["region_name", "nation_name"])[["net_revenue", "receivables"]]
         .sum()
@@ -252,17 +264,11 @@ def marketing(tenant: Tenant) -> None:
     left, right = st.columns(2)
     with left:
         if not empty(segments, "segment performance"):
-            _chart(
-                alt.Chart(segments.astype({"net_revenue": float}))
-                .mark_line()
-                .encode(
-                    x=alt.X("order_month:T", title="month"),
-                    y=alt.Y("net_revenue:Q", axis=_money_axis("net revenue")),
-                    color=alt.Color("market_segment:N", title="segment"),
-                    tooltip=["order_month:T", "market_segment:N", "net_revenue:Q"],
-                )
-                .properties(title="Segment performance (TPC-H customers)", height=260)
-            )
+            _trend(
+                segments.astype({"net_revenue": float}), "order_month", "net_revenue",
+                "market_segment", title="Segment performance (TPC-H customers)",
+                series_title="segment", axis=_money_axis("net revenue"),
+            )  # fmt: skip
     with right:
         rfm = view.query(
             """
@@ -369,21 +375,12 @@ def marketing(tenant: Tenant) -> None:
         )
         late["late_delivery_rate"] = late.late_line_count / late.delivered_line_count
         if not empty(late, "deliveries"):
-            _chart(
-                alt.Chart(late)
-                .mark_line()
-                .encode(
-                    x=alt.X("receipt_month:T", title="receipt month"),
-                    y=alt.Y("late_delivery_rate:Q", axis=alt.Axis(format="%", title="late")),
-                    color=alt.Color("ship_mode:N", title="ship mode"),
-                    tooltip=[
-                        "receipt_month:T",
-                        "ship_mode:N",
-                        alt.Tooltip("late_delivery_rate:Q", format=".2%"),
-                    ],
-                )
-                .properties(title="Late-delivery rate by ship mode", height=260)
-            )
+            _trend(
+                late, "receipt_month", "late_delivery_rate", "ship_mode",
+                title="Late-delivery rate by ship mode", series_title="ship mode",
+                time_title="receipt month", axis=alt.Axis(format="%", title="late"),
+                value_format=".2%",
+            )  # fmt: skip
 
     st.subheader("At-risk customers")
     st.caption("High value, inactive: the 25 with the highest lifetime value.")

@@ -45,10 +45,6 @@ class Snapshot:
         return cls(tenant_id=build["tenant_id"], path=path, build=build)
 
     @property
-    def name(self) -> str:
-        return self.path.name.removeprefix(PREFIX)
-
-    @property
     def relations(self) -> list[str]:
         return list(self.build["relations"])
 
