@@ -122,8 +122,9 @@ def run_raw(target: str, built: str, raw: str, tenant: str) -> float:
         started = time.perf_counter()
         connection.execute(statement).fetchall()
         seconds += time.perf_counter() - started
-    connection.close()
-    return seconds
+    started = time.perf_counter()
+    connection.close()  # the database is built when it is durable: the last checkpoint counts
+    return seconds + time.perf_counter() - started
 
 
 def _python_model_seconds(target: Path) -> float:

@@ -77,7 +77,9 @@ def _headline(name: str, result: dict) -> str:
         return (
             f"{r['orders']:,} orders: duckhouse {r['duckhouse_s']} s / "
             f"{r['duckhouse_peak_mb']} MB vs pandas {r['pandas_s']} s / "
-            f"{r['pandas_peak_mb']} MB = {r['pandas_over_duckhouse']}x (target >= 10x)"
+            f"{r['pandas_peak_mb']} MB = {r['pandas_over_duckhouse']}x (target >= 10x); "
+            f"engine limit {r['engine_s']} s / {r['engine_peak_mb']} MB = "
+            f"{r['pandas_over_engine']}x pandas"
         )
     if name == "postgres_landing":
         return (

@@ -1,4 +1,5 @@
-"""The shop's CSV extracts at benchmark volume: duckhouse's landing + build vs. pandas.
+"""The shop's CSV extracts at benchmark volume: duckhouse's landing + build vs. pandas,
+and vs. the engine's limit.
 
 A tenant gets generated extracts (default 2M customers, 10,000 products, 10M orders:
 the volume data teams benchmark such pipelines on). Then, in the same run, alternating:
@@ -8,12 +9,17 @@ the volume data teams benchmark such pipelines on). Then, in the same run, alter
   conservation test, silver, the snapshots, the sales gold and the marketing views, with
   every data test;
 * pandas    -- benchmarks/shop_pandas_reference.py: the same rules and marts, the
-  straightforward way (read_csv with dtypes, drop_duplicates, groupby, rolling).
+  straightforward way (read_csv with dtypes, drop_duplicates, groupby, rolling);
+* engine    -- benchmarks/shop_duckdb_reference.py: the same rules and marts as one plain
+  DuckDB script in memory (no line numbers, quarantine, tests or persisted layers): how
+  fast this machine can compute the marts at all.
 
 Each runs --repeat times in a child process; wall time and the child's peak resident
 memory are recorded, and the ratio pandas / duckhouse is the figure (target at least
-10x). A run counts only if both computed the same KPI summary (revenue to the cent,
-orders, cancelled orders, customers, active customers). Results go to
+10x); pandas / engine bounds what any DuckDB pipeline can reach here. A run counts only if
+all three computed the same KPI summary (revenue to the cent, orders, cancelled orders,
+customers, active customers) and the two references agree on every figure they print
+(days, cohort rows, products, regions too). Results go to
 benchmarks/results/shop_vs_pandas.json.
 
     uv run --group bench python benchmarks/shop_vs_pandas.py
@@ -86,7 +92,7 @@ def main() -> int:
             [DBT, "seed", "--target", TENANT, "--target-path", f"target/{TENANT}"],
             cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
         )  # fmt: skip
-        ours, theirs = [], []
+        ours, theirs, engine = [], [], []
         for _ in range(args.repeat):
             warehouse.unlink(missing_ok=True)
             subprocess.run(  # seeds again: the warehouse is fresh for every run
@@ -102,12 +108,19 @@ def main() -> int:
                 [sys.executable, str(PROJECT_DIR / "benchmarks" / "shop_pandas_reference.py"),
                  str(shop)], env,
             )  # fmt: skip
+            limit = measure(
+                [sys.executable, str(PROJECT_DIR / "benchmarks" / "shop_duckdb_reference.py"),
+                 str(shop)], env,
+            )  # fmt: skip
             expected = json.loads(reference["stdout"])
+            if json.loads(limit["stdout"]) != expected:
+                raise SystemExit(f"engine {limit['stdout']} differs from pandas {expected}")
             for key, value in kpi.items():
                 if float(value) != float(expected[key]):
                     raise SystemExit(f"{key}: duckhouse {value}, pandas {expected[key]}")
             ours.append(run)
             theirs.append(reference)
+            engine.append(limit)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.rmtree(PROJECT_DIR / "target" / TENANT, ignore_errors=True)
@@ -123,8 +136,16 @@ def main() -> int:
         "duckhouse_peak_mb": round(max(r["peak_mb"] for r in ours)),
         "pandas_s": round(median(r["seconds"] for r in theirs), 1),
         "pandas_peak_mb": round(max(r["peak_mb"] for r in theirs)),
+        "engine_s": round(median(r["seconds"] for r in engine), 1),
+        "engine_peak_mb": round(max(r["peak_mb"] for r in engine)),
         "pandas_over_duckhouse": round(
             median(r["seconds"] for r in theirs) / median(r["seconds"] for r in ours), 2
+        ),
+        "pandas_over_engine": round(
+            median(r["seconds"] for r in theirs) / median(r["seconds"] for r in engine), 2
+        ),
+        "duckhouse_over_engine": round(
+            median(r["seconds"] for r in ours) / median(r["seconds"] for r in engine), 2
         ),
         "kpi": {k: float(v) for k, v in kpi.items()},
         "repeat": args.repeat,

@@ -86,14 +86,33 @@
         end as _rule_column
     from
     {%- if key %} (
-        {# a line whose id is on an earlier line (file, then line): numbered per id #}
+        {#
+            A line whose id is on an earlier line (file, then line). Only the ids on more
+            than one line (usually none) are ranked: a window over every line would sort
+            them all, a grouping finds the repeats in a fraction of the time.
+        #}
         select
-            *,
-            row_number() over first_line_first > 1 as _repeats_earlier_line,
-            first_value(_source_file) over first_line_first as _first_file,
-            first_value(_line) over first_line_first as _first_line
+            landed.*,
+            coalesce(repeats._rank > 1, false) as _repeats_earlier_line,
+            repeats._first_file,
+            repeats._first_line
         from {{ landed }} as landed
-        window first_line_first as (partition by {{ key }} order by _source_file, _line)
+        left join (
+            select
+                _source_file,
+                _line,
+                row_number() over first_line_first as _rank,
+                first_value(_source_file) over first_line_first as _first_file,
+                first_value(_line) over first_line_first as _first_line
+            from {{ landed }} as lines
+            where {{ key }} in (
+                select {{ key }} from {{ landed }} as ids
+                group by {{ key }}
+                having count(*) > 1
+            )
+            window first_line_first as (partition by {{ key }} order by _source_file, _line)
+        ) as repeats
+            on landed._source_file = repeats._source_file and landed._line = repeats._line
     ) as landed
     {%- else %} {{ landed }} as landed
     {%- endif %}
