@@ -7,7 +7,8 @@ shop's CSV extracts at the registry's defaults). Each repetition, in the same ru
   both sides, reported on its own;
 * project -- `dbt build --full-refresh` for the tenant: seeds, bronze -> silver -> gold ->
   views, snapshots, every data and unit test, hooks. Wall time (with dbt's start-up and
-  parse) and peak memory;
+  its partial parse: the project is parsed once, untimed, before the first repetition, as
+  a scheduled build finds it) and peak memory;
 * raw     -- the very SQL dbt compiled for that build (target/<tenant>/compiled), executed
   straight through DuckDB's Python API into a fresh file under the same catalog name, in
   dependency order: each model as `create table/view ... as <its SQL>`, each snapshot's
@@ -225,6 +226,10 @@ def main() -> int:
                    check=True, capture_output=True)  # fmt: skip
     target = PROJECT_DIR / "target" / tenant
     warehouse = root / "data" / tenant / f"{tenant}.duckdb"
+    # untimed: the project parsed once, as a scheduled build finds it (parsed by the build
+    # before); otherwise the first repetition alone would pay a full parse after any change
+    subprocess.run([DBT, "parse", "--target", tenant, "--target-path", f"target/{tenant}"],
+                   cwd=PROJECT_DIR, env=env, check=True, capture_output=True)  # fmt: skip
     runs = []
     for repetition in range(args.repeat):
         shutil.rmtree(root / "data" / tenant, ignore_errors=True)
