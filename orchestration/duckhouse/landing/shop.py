@@ -250,7 +250,8 @@ class Shop:
             reason = "status_known: unknown status 'shipped'"
         elif fault == "duplicate-id":
             path, lines = self._append("orders", [row(order_id="1")])
-            reason = "order_id_unique: order_id 1 already on"
+            # the generator writes order 1 first: line 2 of the first orders extract
+            reason = f"order_id_unique: order_id 1 already on {self.files('orders')[0]}:2"
         elif fault == "missing-column":
             path, lines = self._new_file("orders", header[:-1], [row()[:-1]])
             reason = "missing column(s) payment_method"
