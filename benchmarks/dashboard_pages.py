@@ -15,8 +15,10 @@ times) against the build's own time, the snapshot's size, and the dashboard's pe
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -86,6 +88,7 @@ def main() -> int:
     args = parser.parse_args()
     tenants = dict(item.split("=") for item in args.tenants)
     root = Path(tempfile.mkdtemp(prefix="duckhouse-bench-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)  # however the run ends
     registry = root / "tenants.yml"
     registry.write_text("tenants:\n" + "".join(
         f"  - id: {t}\n    display_name: Dashboard benchmark {t}\n    sources:\n"

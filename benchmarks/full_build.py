@@ -28,6 +28,7 @@ benchmarks/results/full_build_sf<N>.json; the target is project / raw below 1.3x
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -212,6 +213,8 @@ def main() -> int:
     tenant = f"bench_sf{label}"
     root = args.workdir or Path(tempfile.mkdtemp(prefix="duckhouse-bench-"))
     root.mkdir(parents=True, exist_ok=True)
+    if not args.workdir:  # the scratch data (16 GB at sf 10) goes, however the run ends
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
     registry = root / "tenants.yml"
     registry.write_text(
         f"tenants:\n  - id: {tenant}\n    display_name: Full build benchmark\n"
