@@ -20,10 +20,10 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
+# bytecode compiled once here: the interpreter never writes it when PYTHONDONTWRITEBYTECODE
+# is set (as on CI), and every dbt start-up would compile dbt's sources again (~1.3 s)
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	# compiled once here: the interpreter never writes bytecode when PYTHONDONTWRITEBYTECODE is
-	# set (as on CI), and every dbt start-up would compile dbt's sources again (~1.3 s)
 	uv sync --frozen --compile-bytecode
 	@touch $@
 
