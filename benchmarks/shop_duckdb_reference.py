@@ -21,26 +21,14 @@ from pathlib import Path
 
 import duckdb
 
-ORDERS = (
-    "{'order_id': 'BIGINT', 'customer_id': 'BIGINT', 'product_id': 'BIGINT', "
-    "'order_date': 'DATE', 'quantity': 'INTEGER', 'amount': 'DECIMAL(12, 2)', "
-    "'status': 'VARCHAR', 'payment_method': 'VARCHAR'}"
-)
-CUSTOMERS = (
-    "{'customer_id': 'BIGINT', 'email': 'VARCHAR', 'first_name': 'VARCHAR', "
-    "'last_name': 'VARCHAR', 'city': 'VARCHAR', 'state': 'VARCHAR', 'country': 'VARCHAR', "
-    "'registration_date': 'DATE', 'segment': 'VARCHAR'}"
-)
-PRODUCTS = (
-    "{'product_id': 'BIGINT', 'product_name': 'VARCHAR', 'category': 'VARCHAR', "
-    "'price': 'DECIMAL(12, 2)', 'stock': 'INTEGER'}"
-)
+from duckhouse.landing.shop import CONTRACT  # the extracts' declared names and types
 
 
-def _read(folder: Path, columns: str) -> str:
+def _read(root: Path, entity: str) -> str:
     # the files in name order, each in line order (insertion order is kept): rowid ranks lines
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in CONTRACT[entity].items())
     return (
-        f"select * from read_csv('{folder}/*.csv', columns = {columns}, header = true, "
+        f"select * from read_csv('{root / entity}/*.csv', columns = {{{columns}}}, header = true, "
         "auto_detect = false)"
     )
 
@@ -48,20 +36,17 @@ def _read(folder: Path, columns: str) -> str:
 def main(root: Path) -> dict:
     connection = duckdb.connect()
     connection.execute("set enable_progress_bar = false")
-    for entity, columns in (("customers", CUSTOMERS), ("products", PRODUCTS), ("orders", ORDERS)):
-        connection.execute(f"create table {entity}_read as {_read(root / entity, columns)}")
-    connection.execute("""
-        create table customers as
-        select customer_id, segment, country, state
-        from customers_read
-        qualify row_number() over (partition by customer_id order by rowid desc) = 1
-    """)
-    connection.execute("""
-        create table products as
-        select product_id, product_name, category
-        from products_read
-        qualify row_number() over (partition by product_id order by rowid desc) = 1
-    """)
+    for entity in CONTRACT:
+        connection.execute(f"create table {entity}_read as {_read(root, entity)}")
+    # customers and products: the latest line of each id wins
+    for entity, key, columns in (("customers", "customer_id", "segment, country, state"),
+                                 ("products", "product_id", "product_name, category")):  # fmt: skip
+        connection.execute(f"""
+            create table {entity} as
+            select {key}, {columns}
+            from {entity}_read
+            qualify row_number() over (partition by {key} order by rowid desc) = 1
+        """)
     connection.execute("""
         create table facts as
         with orders as (
