@@ -93,7 +93,9 @@ def render_profiles(tenants: list[Tenant]) -> str:
             "path": f"{_data_dir_expr()}/{tenant.id}/{tenant.id}.duckdb",
             "threads": 2,
             "external_root": f"{_data_dir_expr()}/{tenant.id}/exports",
-            "settings": {"preserve_insertion_order": False},
+            # a database setting, given once when the file is opened (`settings` would
+            # run a SET on every cursor, i.e. every dbt node)
+            "config_options": {"preserve_insertion_order": False},
             # DuckDB may touch this tenant's folder and the project's seeds, nothing else
             "plugins": [
                 {

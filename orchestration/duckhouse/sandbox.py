@@ -12,6 +12,7 @@ are kept.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -24,13 +25,28 @@ class Plugin(BasePlugin):
             raise ValueError("duckhouse.sandbox: allowed_directories must list directories")
         # a trailing slash: 'data/acme' must not also allow 'data/acme_other'
         self.directories = [d if d.endswith("/") else d + "/" for d in directories]
+        self._lock = threading.Lock()
+        self._confined = False
+
+    def configure_connection(self, conn: Any) -> None:
+        # a new database handle (dbt-duckdb opens one per run, or again after closing it):
+        # confined by its first cursor, after dbt-duckdb has made its ATTACHes
+        with self._lock:
+            self._confined = False
 
     def configure_cursor(self, cursor: Any) -> None:
-        (enabled,) = cursor.execute("select current_setting('enable_external_access')").fetchone()
-        if not enabled:  # the database is already confined (an earlier cursor)
-            return
-        # a SQL literal, not a bound list: binding a Python list makes DuckDB import pandas,
-        # numpy and pyarrow, which cost every dbt run ~0.5-1.5 s of its start-up
-        listed = ", ".join("'" + d.replace("'", "''") + "'" for d in self.directories)
-        cursor.execute(f"set allowed_directories = [{listed}]")
-        cursor.execute("set enable_external_access = false")
+        # every dbt node opens a cursor: after the first, nothing to do -- and no query, as
+        # a query here waits behind whatever the other dbt thread runs (~5 ms a node)
+        with self._lock:
+            if self._confined:
+                return
+            (enabled,) = cursor.execute(
+                "select current_setting('enable_external_access')"
+            ).fetchone()
+            if enabled:
+                # a SQL literal, not a bound list: binding a Python list makes DuckDB import
+                # pandas, numpy and pyarrow, which cost every dbt run ~0.5-1.5 s of start-up
+                listed = ", ".join("'" + d.replace("'", "''") + "'" for d in self.directories)
+                cursor.execute(f"set allowed_directories = [{listed}]")
+                cursor.execute("set enable_external_access = false")
+            self._confined = True
