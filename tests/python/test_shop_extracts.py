@@ -184,13 +184,71 @@ def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) ->
         assert lines == rows + quarantined, entity
     assert landed == {"customers": 120, "products": 30, "orders": 900}
 
-    # gold: the same numbers computed here, in plain Python, over the lines that are clean
+    _assert_gold_equals_python(tmp_path)
+
+
+def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
+    """A build after new extracts arrive reads only the new and the changed files: the
+    other files keep the time they were landed, a changed file's lines are replaced (not
+    added twice), and gold equals the same metrics computed here over every file."""
+    registry = tmp_path / "tenants.yml"
+    _registry(registry, seed=7)
+    env = make_env(tmp_path, registry)
+    _cli(env, "build", TENANT)
+    shop = tmp_path / "data" / TENANT / "landing" / "shop"
+    warehouse = tmp_path / "data" / TENANT / f"{TENANT}.duckdb"
+
+    def landed() -> dict[str, tuple]:
+        """Per landed file: when it was landed, and how many of its lines are in bronze."""
+        with duckdb.connect(str(warehouse), read_only=True) as db:
+            return {
+                file: (loaded_at, lines)
+                for entity in ("customers", "products", "orders")
+                for file, loaded_at, lines in db.execute(
+                    f"select _source_file, min(_loaded_at), count(*) "
+                    f"from bronze.stg_shop__{entity}_landed group by all"
+                ).fetchall()
+            }
+
+    before = landed()
+    # a new day's orders, as a new file: three orders with new ids
+    orders = sorted((shop / "orders").glob("*.csv"))
+    rows = _lines(orders[0])
+    top = max(int(row[0]) for row in rows)
+    new_file = shop / "orders" / "orders_0900.csv"
+    with new_file.open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS["orders"])
+        for offset, row in enumerate(rows[:3], 1):
+            writer.writerow([str(top + offset), *row[1:]])
+    # the customers extract delivered again with one more line: a customer moved
+    customers_file = sorted((shop / "customers").glob("*.csv"))[0]
+    people = _lines(customers_file)
+    mover = next(p for p in people if p[5] != people[0][5])
+    moved = [people[0][0], *people[0][1:4], *mover[4:7], *people[0][7:]]
+    with customers_file.open("a", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(moved)
+
+    _cli(env, "build", TENANT)
+    after = landed()
+    assert str(new_file) in after and after[str(new_file)][1] == 3
+    assert after[str(customers_file)][0] > before[str(customers_file)][0], "changed: landed again"
+    assert after[str(customers_file)][1] == before[str(customers_file)][1] + 1, "replaced, once"
+    untouched = set(before) - {str(customers_file)}
+    assert untouched and all(after[f] == before[f] for f in untouched), "unchanged: not read"
+    _assert_gold_equals_python(tmp_path)
+
+
+def _assert_gold_equals_python(root: Path) -> None:
+    """Gold equals the same numbers computed here, in plain Python, over the lines of the
+    extracts that are clean: exactly for counts, to the cent for money."""
+    shop = root / "data" / TENANT / "landing" / "shop"
     orders = _clean_orders(shop)
     customers = _latest_customers(shop)
     kept = [o for o in orders if o["status"] != "cancelled"]
     revenue = sum((o["amount"] for o in kept), Decimal(0))
     last_day = max(o["order_date"] for o in orders)
-    with duckdb.connect(str(tmp_path / "data" / TENANT / f"{TENANT}.duckdb"), read_only=True) as db:
+    with duckdb.connect(str(root / "data" / TENANT / f"{TENANT}.duckdb"), read_only=True) as db:
         kpi = db.execute(
             "select revenue, orders, cancelled_orders, average_order_value, customers, "
             "active_customers from gold_sales.mart_sales__kpi_summary"
@@ -224,7 +282,7 @@ def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) ->
         len({o["customer_id"] for o in kept}),
         len({o["customer_id"] for o in kept if o["order_date"] > last_day - dt.timedelta(90)}),
     )
-    exported = json.loads((tmp_path / "data" / TENANT / "kpi_summary.json").read_text())
+    exported = json.loads((root / "data" / TENANT / "kpi_summary.json").read_text())
     assert exported[0]["orders"] == len(kept) and exported[0]["tenant_id"] == TENANT
 
     def total(key) -> dict:

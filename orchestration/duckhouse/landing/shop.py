@@ -334,13 +334,38 @@ def _count_data_lines(path: Path) -> int:
     return max(lines - 1, 0)
 
 
-def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
-    """Every data line of every extract file of `entity`, as one relation: the declared,
-    typed columns plus `_source_file`, `_line` (in the file, header = line 1),
-    `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason`, `_raw_line`
-    and `_loaded_at`.
+def file_signature(path: Path) -> str:
+    """What identifies one version of an extract file: its size and modification time. An
+    extract delivered again, appended to or rewritten, has another signature."""
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """The extract files already in a landed table, with the signature each was landed at
+    (none for a table landed before signatures were kept: every file lands again)."""
+    columns = {row[0] for row in session.execute(f"describe {relation}").fetchall()}
+    if "_file_signature" not in columns:
+        return {}
+    return dict(session.execute(
+        f"select _source_file, any_value(_file_signature) from {relation} group by all"
+    ).fetchall())  # fmt: skip
+
+
+def land_extract_rows(  # noqa: ANN201
+    session: duckdb.DuckDBPyConnection,
+    root: Path,
+    entity: str,
+    landed: dict[str, str] | None = None,
+):
+    """Every data line of the extract files of `entity`, as one relation: the declared,
+    typed columns plus `_source_file`, `_file_signature`, `_line` (in the file, header =
+    line 1), `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason`,
+    `_raw_line` and `_loaded_at`.
     Nothing is dropped: a line either lands typed or is rejected with its reason, and a
-    file whose header breaks the contract rejects every one of its lines."""
+    file whose header breaks the contract rejects every one of its lines.
+    `landed` (file -> signature, from an earlier run) skips the files landed as they are
+    now: only new and changed files are read (no rows when there are none)."""
     contract = CONTRACT[entity]
     columns = tuple(contract)
     typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in contract.items())
@@ -352,7 +377,13 @@ def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: st
     (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
     session.execute("set preserve_insertion_order = true")
     try:
-        for index, path in enumerate(sorted((root / entity).glob("*.csv"))):
+        files = sorted((root / entity).glob("*.csv"))
+        if not files:
+            raise ValueError(f"no {entity} extracts (*.csv) in {root / entity}")
+        for index, path in enumerate(files):
+            signature = file_signature(path)
+            if landed and landed.get(str(path)) == signature:
+                continue
             with path.open("rb") as handle:
                 header = handle.readline()
             problem = _header_problem(header, columns) if header else "empty file"
@@ -369,8 +400,9 @@ def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: st
                     )
                 reason = problem.replace("'", "''")
                 parts.append(
-                    f"select {typed}, '{quoted}' as _source_file, line as _line, "
-                    f"'rejected' as _status, null as _reject_column, '{reason}' as _reject_reason, "
+                    f"select {typed}, '{quoted}' as _source_file, "
+                    f"'{signature}' as _file_signature, line as _line, 'rejected' as _status, "
+                    f"null as _reject_column, '{reason}' as _reject_reason, "
                     f"csv_line as _raw_line from shop_bad_{index}"
                 )
                 continue
@@ -406,14 +438,15 @@ def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: st
                     ) as free on rows.rowid_in_file = free.position
                 """
             parts.append(f"""
-                select numbered.* exclude (_line), '{quoted}' as _source_file, numbered._line,
+                select numbered.* exclude (_line), '{quoted}' as _source_file,
+                    '{signature}' as _file_signature, numbered._line,
                     'landed' as _status, null as _reject_column, null as _reject_reason,
                     null as _raw_line
                 from ({numbered}) as numbered
             """)
             parts.append(f"""
-                select {typed}, '{quoted}' as _source_file, line as _line, 'rejected' as _status,
-                    column_name as _reject_column,
+                select {typed}, '{quoted}' as _source_file, '{signature}' as _file_signature,
+                    line as _line, 'rejected' as _status, column_name as _reject_column,
                     case
                         when csv_line = '{header_line}' then 'header line repeated'
                         else replace(replace(
@@ -429,8 +462,12 @@ def land_extract_rows(session: duckdb.DuckDBPyConnection, root: Path, entity: st
             """)
     finally:
         session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
-    if not parts:
-        raise ValueError(f"no {entity} extracts (*.csv) in {root / entity}")
+    if not parts:  # every file landed already, as it is now
+        parts.append(
+            f"select {typed}, null::varchar as _source_file, null::varchar as _file_signature, "
+            "null::bigint as _line, null::varchar as _status, null::varchar as _reject_column, "
+            "null::varchar as _reject_reason, null::varchar as _raw_line limit 0"
+        )
     lines = " union all by name ".join(f"({p})" for p in parts)
     return session.sql(
         f"select * replace (cast(_line as bigint) as _line), current_timestamp as _loaded_at "
