@@ -188,15 +188,32 @@ def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) ->
 
 
 def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
-    """A build after new extracts arrive reads only the new and the changed files: the
-    other files keep the time they were landed, a changed file's lines are replaced (not
-    added twice), and gold equals the same metrics computed here over every file."""
+    """A build after extracts arrive, change or go reads only the new and the changed files:
+    the other files keep the time they were landed, a changed file's lines are replaced
+    (not added twice), a removed file's lines go, and gold equals the same metrics computed
+    here over the files present."""
     registry = tmp_path / "tenants.yml"
     _registry(registry, seed=7)
     env = make_env(tmp_path, registry)
-    _cli(env, "build", TENANT)
+    _cli(env, "profiles")
+    _cli(env, "shop", "generate", TENANT)
     shop = tmp_path / "data" / TENANT / "landing" / "shop"
     warehouse = tmp_path / "data" / TENANT / f"{TENANT}.duckdb"
+    orders = sorted((shop / "orders").glob("*.csv"))
+    rows = _lines(orders[0])
+    top = max(int(row[0]) for row in rows)
+
+    def write_orders(path: Path, first_id: int) -> None:
+        """Three orders with new ids, as their own extract file."""
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(COLUMNS["orders"])
+            for offset, row in enumerate(rows[:3]):
+                writer.writerow([str(first_id + offset), *row[1:]])
+
+    retracted = shop / "orders" / "orders_0800.csv"
+    write_orders(retracted, top + 100)
+    _cli(env, "build", TENANT)
 
     def landed() -> dict[str, tuple]:
         """Per landed file: when it was landed, and how many of its lines are in bronze."""
@@ -211,16 +228,11 @@ def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
             }
 
     before = landed()
-    # a new day's orders, as a new file: three orders with new ids
-    orders = sorted((shop / "orders").glob("*.csv"))
-    rows = _lines(orders[0])
-    top = max(int(row[0]) for row in rows)
+    assert before[str(retracted)][1] == 3
+    # a new day's orders as a new file, and an extract retracted (removed)
     new_file = shop / "orders" / "orders_0900.csv"
-    with new_file.open("w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(COLUMNS["orders"])
-        for offset, row in enumerate(rows[:3], 1):
-            writer.writerow([str(top + offset), *row[1:]])
+    write_orders(new_file, top + 1)
+    retracted.unlink()
     # the customers extract delivered again with one more line: a customer moved
     customers_file = sorted((shop / "customers").glob("*.csv"))[0]
     people = _lines(customers_file)
@@ -232,9 +244,10 @@ def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
     _cli(env, "build", TENANT)
     after = landed()
     assert str(new_file) in after and after[str(new_file)][1] == 3
+    assert str(retracted) not in after, "a removed file's lines go, as in a full build"
     assert after[str(customers_file)][0] > before[str(customers_file)][0], "changed: landed again"
     assert after[str(customers_file)][1] == before[str(customers_file)][1] + 1, "replaced, once"
-    untouched = set(before) - {str(customers_file)}
+    untouched = set(before) - {str(customers_file), str(retracted)}
     assert untouched and all(after[f] == before[f] for f in untouched), "unchanged: not read"
     _assert_gold_equals_python(tmp_path)
 

@@ -2,15 +2,16 @@
 with its reason (duckhouse.landing.shop.land_extract_rows): nothing is dropped.
 
 Incremental by file: a build reads only the extract files that are new or changed since
-they were landed (size or modification time, `_file_signature`), and replaces the lines
-of a changed file; `--full-refresh` reads every file again."""
+they were landed (size or modification time, `_file_signature`), replaces the lines of a
+changed file and removes those of a removed file: the table holds what a full build would
+(`--full-refresh` reads every file again)."""
 
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from duckhouse.landing.shop import land_extract_rows, landed_signatures
+from duckhouse.landing.shop import forget_removed_files, land_extract_rows, landed_signatures
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
@@ -20,5 +21,9 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         unique_key="_source_file",
         on_schema_change="append_new_columns",
     )
-    landed = landed_signatures(session, str(dbt.this)) if dbt.is_incremental else None
-    return land_extract_rows(session, Path(dbt.config.get("shop_path")), "products", landed)
+    root = Path(dbt.config.get("shop_path"))
+    landed = None
+    if dbt.is_incremental:  # in the build's transaction: all of it lands, or none
+        forget_removed_files(session, str(dbt.this), root / "products")
+        landed = landed_signatures(session, str(dbt.this))
+    return land_extract_rows(session, root, "products", landed)

@@ -352,6 +352,17 @@ def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict
     ).fetchall())  # fmt: skip
 
 
+def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root: Path) -> None:
+    """Delete from a landed table the lines of files that are no longer in the extracts'
+    folder, so that an incremental build lands what a full build would: the lines of the
+    files present, no others."""
+    # a SQL literal, not a bound list (binding a Python list imports pandas and pyarrow)
+    present = ", ".join("'" + str(path).replace("'", "''") + "'" for path in root.glob("*.csv"))
+    session.execute(
+        f"delete from {relation} where not list_contains([{present}]::varchar[], _source_file)"
+    )
+
+
 def land_extract_rows(  # noqa: ANN201
     session: duckdb.DuckDBPyConnection,
     root: Path,
