@@ -35,8 +35,8 @@ class Plugin(BasePlugin):
             self._confined = False
 
     def configure_cursor(self, cursor: Any) -> None:
-        # every dbt node opens a cursor: after the first, nothing to do -- and no query, as
-        # a query here waits behind whatever the other dbt thread runs (~5 ms a node)
+        # every dbt node opens a cursor: once the database is confined, nothing to do (no
+        # query per node to find that out)
         with self._lock:
             if self._confined:
                 return
