@@ -1,5 +1,5 @@
 """Every data line of the shop's orders extracts, landed with the declared schema or rejected
-with its reason (duckhouse.landing.shop.land_extract_rows): nothing is dropped.
+with its reason (duckhouse.landing.shop.land_extract): nothing is dropped.
 
 Incremental by file: a build reads only the extract files that are new or changed since
 they were landed (size or modification time, `_file_signature`), replaces the lines of a
@@ -11,19 +11,10 @@ from typing import Any
 
 import duckdb
 
-from duckhouse.landing.shop import forget_removed_files, land_extract_rows, landed_signatures
+from duckhouse.landing.shop import land_extract
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    dbt.config(
-        materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key="_source_file",
-        on_schema_change="append_new_columns",
-    )
-    root = Path(dbt.config.get("shop_path"))
-    landed = None
-    if dbt.is_incremental:  # in the build's transaction: all of it lands, or none
-        forget_removed_files(session, str(dbt.this), root / "orders")
-        landed = landed_signatures(session, str(dbt.this))
-    return land_extract_rows(session, root, "orders", landed)
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert",
+               unique_key="_source_file", on_schema_change="append_new_columns")  # fmt: skip
+    return land_extract(dbt, session, Path(dbt.config.get("shop_path")), "orders")

@@ -21,6 +21,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -361,6 +362,17 @@ def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root
     session.execute(
         f"delete from {relation} where not list_contains([{present}]::varchar[], _source_file)"
     )
+
+
+def land_extract(dbt: Any, session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
+    """The body of the `stg_shop__<entity>_landed` models: every line of the extracts on a
+    full build; on an incremental one, in the build's transaction (all of it lands, or
+    none), the lines of removed files deleted and only the new and changed files read."""
+    landed = None
+    if dbt.is_incremental:
+        forget_removed_files(session, str(dbt.this), root / entity)
+        landed = landed_signatures(session, str(dbt.this))
+    return land_extract_rows(session, root, entity, landed)
 
 
 def land_extract_rows(  # noqa: ANN201
