@@ -102,11 +102,16 @@ def page(browser):
     context.close()
 
 
-def _open(page: Page, url: str, charts: int) -> dict[str, str]:
-    """Load a page and wait until its metrics and at least `charts` charts are drawn."""
+def _open(page: Page, url: str, charts: int, labels: tuple[str, ...] = ()) -> dict[str, str]:
+    """Load a page and wait until its metrics (those named in `labels` among them: Streamlit
+    draws a page's elements one after another) and at least `charts` charts are drawn."""
     page.goto(url)
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
     page.wait_for_function(f"() => ({DRAWN_CHARTS})() >= {charts}", timeout=60_000)
+    page.wait_for_function(
+        f"labels => labels.every(label => label in ({METRICS})())", arg=list(labels),
+        timeout=60_000,
+    )  # fmt: skip
     assert page.locator('[data-testid="stException"]').count() == 0, page.inner_text("body")
     return page.evaluate(METRICS)
 
@@ -140,7 +145,7 @@ def test_each_page_draws_its_charts_and_shows_the_warehouse_numbers(
     lakehouse, dashboard, page, tenant, name
 ) -> None:
     path, charts, headlines = PAGES[name]
-    metrics = _open(page, f"{dashboard}/{path}?tenant={tenant}", charts)
+    metrics = _open(page, f"{dashboard}/{path}?tenant={tenant}", charts, tuple(headlines))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"dashboard_{tenant}_{name}.png"), full_page=True)
 
