@@ -59,6 +59,8 @@ def _registry(path: Path, count: int) -> list[str]:
             "      tpch:",
             "        mode: generated",
             "        scale_factor: 0.01",
+            "      ksqldb: {mode: generated}",
+            "      shop: {mode: generated}",
             "    schedule:",
             '      cron: "0 3 * * *"',
             "      timezone: UTC",

@@ -93,6 +93,7 @@ def main() -> int:
     registry.write_text("tenants:\n" + "".join(
         f"  - id: {t}\n    display_name: Dashboard benchmark {t}\n    sources:\n"
         f"      tpch: {{mode: generated, scale_factor: {sf}}}\n"
+        "      ksqldb: {mode: generated}\n      shop: {mode: generated}\n"
         "    schedule:\n      cron: \"0 3 * * *\"\n      timezone: UTC\n"
         for t, sf in tenants.items()
     ))  # fmt: skip

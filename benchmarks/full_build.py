@@ -220,6 +220,7 @@ def main() -> int:
         f"tenants:\n  - id: {tenant}\n    display_name: Full build benchmark\n"
         f"    sources:\n      tpch:\n        mode: generated\n"
         f"        scale_factor: {args.scale_factor:g}\n"
+        "      ksqldb: {mode: generated}\n      shop: {mode: generated}\n"
         f'    schedule:\n      cron: "0 3 * * *"\n      timezone: UTC\n'
     )
     env = dict(os.environ, DUCKHOUSE_DATA_DIR=str(root / "data"),

@@ -49,7 +49,9 @@ def _registry(path: Path, days: int, events_per_day: int) -> None:
     path.write_text(
         f"tenants:\n  - id: {TENANT}\n    display_name: ksqlDB incremental benchmark\n"
         "    sources:\n      tpch: {mode: generated, scale_factor: 0.01}\n"
-        f"      ksqldb: {{seed: 7, days: {days}, events_per_day: {events_per_day}, "
+        "      shop: {mode: generated}\n"
+        "      ksqldb: {mode: generated, seed: 7, "
+        f"days: {days}, events_per_day: {events_per_day}, "
         "files_per_day: 4}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )

@@ -60,6 +60,7 @@ def _registry(path: Path, port: int, scale_factor: float) -> None:
         f"    sources:\n      tpch:\n        mode: postgres\n        scale_factor: {scale_factor}\n"
         f"        postgres: {{host: 127.0.0.1, port: {port}, database: bench_tpch, "
         f"user: bench_user, password_env: {PASSWORD_ENV}}}\n"
+        "      ksqldb: {mode: generated}\n      shop: {mode: generated}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )
 

@@ -68,6 +68,7 @@ def main() -> int:
     registry.write_text("tenants:\n" + "".join(
         f"  - id: {t}\n    display_name: Scaling benchmark {t}\n    sources:\n"
         f"      tpch: {{mode: generated, scale_factor: {args.scale_factor:g}}}\n"
+        "      ksqldb: {mode: generated}\n      shop: {mode: generated}\n"
         "    schedule:\n      cron: \"0 3 * * *\"\n      timezone: UTC\n"
         for t in tenants
     ))  # fmt: skip

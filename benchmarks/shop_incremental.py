@@ -83,8 +83,9 @@ def main() -> int:
     registry.write_text(
         f"tenants:\n  - id: {TENANT}\n    display_name: Shop daily build benchmark\n"
         "    sources:\n      tpch: {mode: generated, scale_factor: 0.01}\n"
-        "      ksqldb: {days: 1, events_per_day: 50}\n"
-        f"      shop: {{customers: {args.customers}, products: 10000, orders: {args.orders}}}\n"
+        "      ksqldb: {mode: generated, days: 1, events_per_day: 50}\n"
+        f"      shop: {{mode: generated, customers: {args.customers}, products: 10000, "
+        f"orders: {args.orders}}}\n"
         '    schedule:\n      cron: "0 3 * * *"\n      timezone: UTC\n'
     )
     env = dict(os.environ, DUCKHOUSE_DATA_DIR=str(root / "data"),

@@ -70,7 +70,9 @@ def main() -> int:
     (scratch / "tenants.yml").write_text(
         f"tenants:\n  - id: {TENANT}\n    display_name: Shop benchmark\n"
         "    sources:\n      tpch: {mode: generated, scale_factor: 0.01}\n"
-        f"      shop: {{seed: 11, customers: {args.customers}, products: {args.products}, "
+        "      ksqldb: {mode: generated}\n"
+        f"      shop: {{mode: generated, seed: 11, customers: {args.customers}, "
+        f"products: {args.products}, "
         f"orders: {args.orders}}}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )

@@ -110,7 +110,9 @@
                 group by {{ key }}
                 having count(*) > 1
             )
-            window first_line_first as (partition by {{ key }} order by _source_file, _line)
+            window first_line_first as (
+                partition by {{ key }} order by _file_sequence, _source_file, _line
+            )
         ) as repeats
             on landed._source_file = repeats._source_file and landed._line = repeats._line
     ) as landed

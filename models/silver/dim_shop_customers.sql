@@ -12,7 +12,7 @@ latest_first as (
     select
         *,
         row_number() over (
-            partition by customer_id order by _source_file desc, _line desc
+            partition by customer_id order by _file_sequence desc, _source_file desc, _line desc
         ) as recency
     from customers
 

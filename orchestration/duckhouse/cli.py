@@ -29,19 +29,7 @@ import duckdb
 from duckhouse import lifecycle, review
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
-from duckhouse.landing.ksqldb import (
-    FAULTS,
-    Lake,
-    add_feed,
-    archive_feed,
-    lake_dir,
-    land_ksqldb,
-    read_feeds,
-    set_feed_enabled,
-    sync_feeds,
-)
-from duckhouse.landing.shop import FAULTS as SHOP_FAULTS
-from duckhouse.landing.shop import Shop, land_shop
+from duckhouse.landing.ksqldb import lake_dir, read_feeds
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -51,6 +39,17 @@ from duckhouse.paths import (
     warehouse_path,
 )
 from duckhouse.profiles import LINT_TARGET, ensure_profiles, write_profiles
+from duckhouse.simulate.ksqldb import (
+    FAULTS,
+    Lake,
+    add_feed,
+    archive_feed,
+    land_ksqldb,
+    set_feed_enabled,
+    sync_feeds,
+)
+from duckhouse.simulate.shop import FAULTS as SHOP_FAULTS
+from duckhouse.simulate.shop import Shop
 from duckhouse.tenants import (
     TPCH_MODES,
     RegistryError,
@@ -60,6 +59,7 @@ from duckhouse.tenants import (
     parse_tenant_entry,
     validate_tenant_id,
 )
+from duckhouse.zones import prepare_ksqldb, prepare_shop
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -91,20 +91,8 @@ def _ensure_profiles(tenants: list[Tenant]) -> None:
 
 def _land(tenant: Tenant, force: bool) -> None:
     _land_tpch(tenant, force)
-    lake = land_ksqldb(tenant, force=force)
-    if lake.skipped:
-        print(f"[{tenant.id}] ksqldb: export lake present ({lake.events:,} events), kept")
-    else:
-        print(
-            f"[{tenant.id}] ksqldb: generated {lake.events:,} events in {lake.files:,} files "
-            f"in {lake.seconds:.1f}s -> {lake.path}"
-        )
-    shop = land_shop(tenant, force=force)
-    if shop is None:
-        print(f"[{tenant.id}] shop: CSV extracts present, kept")
-    else:
-        counts = ", ".join(f"{rows:,} {entity}" for entity, rows in shop.rows.items())
-        print(f"[{tenant.id}] shop: generated {counts} -> {shop.path}")
+    for report in (prepare_ksqldb(tenant, force=force), prepare_shop(tenant, force=force)):
+        print(f"[{tenant.id}] {report.source}: {report.message}")
 
 
 def _quarantined_lines(tenant_id: str) -> list[tuple[str, str, int]]:
@@ -464,6 +452,11 @@ def cmd_shop(args: argparse.Namespace) -> int:
 def cmd_feeds(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
     root = lake_dir(tenant.id)
+    if args.action != "list" and tenant.ksqldb.mode != "generated":
+        raise RegistryError(
+            f"feeds {args.action}: tenant '{tenant.id}' has a delivered ksqlDB lake; its feed "
+            f"definitions ({root / 'feeds'}) are the exporter's, duckhouse never writes them"
+        )
     if not (root / "feeds").is_dir():
         raise RegistryError(
             f"tenant '{tenant.id}' has no ksqlDB lake yet: duckhouse land {tenant.id}"
@@ -518,10 +511,10 @@ def _create_entry(args: argparse.Namespace) -> dict:
     }
     shop = {k: v for k, v in (("customers", args.shop_customers), ("products", args.shop_products),
                               ("orders", args.shop_orders)) if v is not None}  # fmt: skip
-    if ksqldb:
-        sources["ksqldb"] = ksqldb
-    if shop:
-        sources["shop"] = shop
+    # who writes each landing zone: the outside system (`delivered`) unless demo data was
+    # asked for (--demo, or the demo generator's sizes); nothing is generated otherwise
+    sources["ksqldb"] = {"mode": "generated" if args.demo or ksqldb else "delivered", **ksqldb}
+    sources["shop"] = {"mode": "generated" if args.demo or shop else "delivered", **shop}
     return {
         "id": args.tenant,
         "display_name": args.display_name or args.tenant.replace("_", " ").title(),
@@ -668,7 +661,12 @@ def _parser() -> argparse.ArgumentParser:
         help="postgres: the environment variable "
         "holding the password (default: DUCKHOUSE_PG_<TENANT>_PASSWORD)",
     )
-    create.add_argument("--ksqldb-days", type=int, help="ksqlDB lake: days exported")
+    create.add_argument("--demo", action="store_true",
+                        help="generate demo ksqlDB and shop data (default: both are delivered "
+                        "by outside systems and duckhouse only reads them)")  # fmt: skip
+    create.add_argument(
+        "--ksqldb-days", type=int, help="ksqlDB lake: days exported (implies demo data)"
+    )
     create.add_argument("--ksqldb-events-per-day", type=int, help="ksqlDB lake: events a day")
     create.add_argument("--shop-customers", type=int, help="shop extracts: customers")
     create.add_argument("--shop-products", type=int, help="shop extracts: products")

@@ -17,6 +17,12 @@ import yaml
 
 TENANT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 TPCH_MODES = ("generated", "postgres")
+LANDING_MODES = ("generated", "delivered")
+"""Who writes a file source's landing zone: duckhouse itself (`generated`, the demo,
+deterministic from the seed) or someone else (`delivered`: duckhouse only reads it).
+Every tenant's registry entry names it for each file source (no default: a zone is never
+written because a field was left out); `duckhouse create` writes `delivered` unless asked
+for demo data."""
 PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 ENV_VAR_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 # Scale factors for which DuckDB ships the official TPC-H answers are 0.01, 0.1 and 1;
@@ -81,8 +87,10 @@ KSQLDB_FEEDS = KSQLDB_STREAMS + KSQLDB_TABLES
 @dataclass(frozen=True)
 class KsqldbSource:
     """The streaming system's export lake. Its files land in the tenant's landing zone
-    (`landing/ksqldb`); for the demo they are generated from `seed`, deterministically."""
+    (`landing/ksqldb`). `mode` says who writes them: `delivered` (the exporter; duckhouse
+    only reads) or `generated` (the demo, from `seed`, deterministically)."""
 
+    mode: str = "delivered"
     seed: int = 1
     start_date: str = "2026-01-01"
     days: int = 30
@@ -94,14 +102,20 @@ class KsqldbSource:
 @dataclass(frozen=True)
 class ShopSource:
     """The e-commerce shop's CSV extracts (customers, products, orders). They land in the
-    tenant's landing zone (`landing/shop`); for the demo they are generated from `seed`."""
+    tenant's landing zone (`landing/shop`). `mode` says who writes them: `delivered` (the
+    shop's extract job; duckhouse only reads) or `generated` (the demo, from `seed`)."""
 
+    mode: str = "delivered"
     seed: int = 1
     customers: int = 200
     products: int = 40
     orders: int = 1000
     start_date: str = "2025-01-01"
     days: int = 365
+    # the plausible window of the extracts' dates: from valid_from to the build's day plus
+    # future_days; a date outside it is quarantined (rule <column>_plausible)
+    valid_from: str = "2000-01-01"
+    future_days: int = 1
 
 
 @dataclass(frozen=True)
@@ -160,12 +174,27 @@ def _positive_int(raw: dict, key: str, default: int, where: str, maximum: int) -
     return value
 
 
+def _landing_mode(raw: dict, where: str) -> str:
+    if "mode" not in raw:
+        raise RegistryError(
+            f"{where}: missing required field 'mode': say who writes this landing zone, "
+            f"one of {LANDING_MODES} (generated: duckhouse's demo data; delivered: an "
+            "outside system writes it and duckhouse only reads it)"
+        )
+    mode = raw["mode"]
+    if mode not in LANDING_MODES:
+        raise RegistryError(f"{where}.mode must be one of {LANDING_MODES}, got {mode!r}")
+    return str(mode)
+
+
 def _parse_ksqldb(sources: dict, tenant_id: str, where: str) -> KsqldbSource:
     where = f"{where} sources.ksqldb"
     raw = sources.get("ksqldb") or {}
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"seed", "start_date", "days", "events_per_day", "files_per_day", "feeds"}
+    unknown = set(raw) - {
+        "mode", "seed", "start_date", "days", "events_per_day", "files_per_day", "feeds",
+    }  # fmt: skip
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {sorted(unknown)}")
     # the default seed differs per tenant, so that two tenants' lakes differ
@@ -181,6 +210,7 @@ def _parse_ksqldb(sources: dict, tenant_id: str, where: str) -> KsqldbSource:
     if not isinstance(feeds, list) or not set(feeds) <= set(KSQLDB_FEEDS) or not feeds:
         raise RegistryError(f"{where}.feeds must be a list of feeds among {KSQLDB_FEEDS}")
     return KsqldbSource(
+        mode=_landing_mode(raw, where),
         seed=seed,
         start_date=start,
         days=_positive_int(raw, "days", KsqldbSource.days, where, 3660),
@@ -197,7 +227,10 @@ def _parse_shop(sources: dict, tenant_id: str, where: str) -> ShopSource:
     raw = sources.get("shop") or {}
     if not isinstance(raw, dict):
         raise RegistryError(f"{where}: expected a mapping")
-    unknown = set(raw) - {"seed", "customers", "products", "orders", "start_date", "days"}
+    unknown = set(raw) - {
+        "mode", "seed", "customers", "products", "orders", "start_date", "days", "valid_from",
+        "future_days",
+    }  # fmt: skip
     if unknown:
         raise RegistryError(f"{where}: unknown field(s) {sorted(unknown)}")
     seed = raw.get("seed", zlib.crc32(f"shop/{tenant_id}".encode()) % 1_000_000)
@@ -209,13 +242,25 @@ def _parse_shop(sources: dict, tenant_id: str, where: str) -> ShopSource:
     except ValueError as exc:
         raise RegistryError(f"{where}.start_date must be YYYY-MM-DD, got {start!r}") from exc
     return ShopSource(
+        mode=_landing_mode(raw, where),
         seed=seed,
         customers=_positive_int(raw, "customers", ShopSource.customers, where, 100_000_000),
         products=_positive_int(raw, "products", ShopSource.products, where, 10_000_000),
         orders=_positive_int(raw, "orders", ShopSource.orders, where, 1_000_000_000),
         start_date=start,
         days=_positive_int(raw, "days", ShopSource.days, where, 3660),
+        valid_from=_iso_date(raw, "valid_from", ShopSource.valid_from, where),
+        future_days=_positive_int(raw, "future_days", ShopSource.future_days, where, 3660),
     )
+
+
+def _iso_date(raw: dict, key: str, default: str, where: str) -> str:
+    value = str(raw.get(key, default))
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise RegistryError(f"{where}.{key} must be YYYY-MM-DD, got {value!r}") from exc
+    return value
 
 
 def parse_tenant_entry(raw: object, where: str) -> Tenant:

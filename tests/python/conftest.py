@@ -85,6 +85,8 @@ def write_registry(path: Path, tenants: dict[str, float]) -> None:
             "      tpch:",
             "        mode: generated",
             f"        scale_factor: {scale_factor}",
+            "      ksqldb: {mode: generated}",
+            "      shop: {mode: generated}",
             "    schedule:",
             '      cron: "0 3 * * *"',
             "      timezone: UTC",

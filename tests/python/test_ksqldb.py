@@ -25,7 +25,8 @@ def _registry(path: Path, ksqldb: str = LAKE_SIZE, feeds: str = "") -> None:
         "    display_name: Lake tenant\n"
         "    sources:\n"
         "      tpch: {mode: generated, scale_factor: 0.01}\n"
-        f"      ksqldb: {ksqldb[:-1]}{feeds}}}\n"
+        "      shop: {mode: generated}\n"
+        f"      ksqldb: {{mode: generated, {ksqldb[1:-1]}{feeds}}}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )
 

@@ -38,6 +38,8 @@ def _registry(path: Path, port: int, user: str = "tenant_pg_t") -> None:
         "          database: pg_t_tpch\n"
         f"          user: {user}\n"
         f"          password_env: {PASSWORD_ENV}\n"
+        "      ksqldb: {mode: generated}\n"
+        "      shop: {mode: generated}\n"
         "    schedule:\n"
         '      cron: "0 3 * * *"\n'
         "      timezone: UTC\n"

@@ -22,8 +22,8 @@ ENTRY = """\
     display_name: Publisher {id}
     sources:
       tpch: {{mode: generated, scale_factor: 0.01}}
-      ksqldb: {{days: 2, events_per_day: 40}}
-      shop: {{customers: 40, products: 8, orders: 80}}
+      ksqldb: {{mode: generated, days: 2, events_per_day: 40}}
+      shop: {{mode: generated, customers: 40, products: 8, orders: 80}}
     schedule:
       cron: "0 3 * * *"
       timezone: UTC

@@ -47,7 +47,8 @@ def _registry(tmp_path: Path, body: str) -> Path:
 TENANT = """\
   - id: {id}
     display_name: X
-    sources: {{tpch: {{mode: generated, scale_factor: {sf}}}}}
+    sources: {{tpch: {{mode: generated, scale_factor: {sf}}}, ksqldb: {{mode: generated}},
+      shop: {{mode: generated}}}}
     schedule: {{cron: "0 1 * * *", timezone: UTC}}
 """
 

@@ -42,8 +42,9 @@ def _registry(path: Path, seed: int) -> None:
         "    display_name: Shop tenant\n"
         "    sources:\n"
         "      tpch: {mode: generated, scale_factor: 0.01}\n"
-        "      ksqldb: {days: 2, events_per_day: 20, files_per_day: 1}\n"
-        f"      shop: {{seed: {seed}, customers: 120, products: 30, orders: 900}}\n"
+        "      ksqldb: {mode: generated, days: 2, events_per_day: 20, files_per_day: 1}\n"
+        f"      shop: {{mode: generated, seed: {seed}, customers: 120, products: 30, "
+        "orders: 900}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )
 

@@ -26,8 +26,8 @@ tenants:
     display_name: Keeper
     sources:
       tpch: {mode: generated, scale_factor: 0.01}
-      ksqldb: {days: 1, events_per_day: 50}
-      shop: {customers: 50, products: 10, orders: 100}
+      ksqldb: {mode: generated, days: 1, events_per_day: 50}
+      shop: {mode: generated, customers: 50, products: 10, orders: 100}
     schedule:
       cron: "0 3 * * *"
       timezone: UTC

@@ -1,8 +1,8 @@
 """Every data line of the shop's customers extracts, landed with the declared schema or rejected
-with its reason (duckhouse.landing.shop.land_extract): nothing is dropped.
+with its reason (duckhouse.landing.shop.land_extract): nothing is dropped or changed.
 
 Incremental by file: a build reads only the extract files that are new or changed since
-they were landed (size or modification time, `_file_signature`), replaces the lines of a
+they were landed (a hash of the content, `_file_signature`), replaces the lines of a
 changed file and removes those of a removed file: the table holds what a full build would
 (`--full-refresh` reads every file again)."""
 

@@ -21,6 +21,7 @@ final as (
     select
         landed.{{ shop_columns('orders') | join(', landed.') }},
         landed._source_file,
+        landed._file_sequence,
         landed._line,
         landed._loaded_at
     from landed

@@ -9,7 +9,7 @@ with rejected as (
         'customers' as entity,
         _source_file,
         _line,
-        'contract' as rule_name,
+        _reject_rule as rule_name,
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line
@@ -22,7 +22,7 @@ with rejected as (
         'products' as entity,
         _source_file,
         _line,
-        'contract' as rule_name,
+        _reject_rule as rule_name,
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line
@@ -35,7 +35,7 @@ with rejected as (
         'orders' as entity,
         _source_file,
         _line,
-        'contract' as rule_name,
+        _reject_rule as rule_name,
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line

@@ -6,11 +6,12 @@ import dagster as dg
 
 from duckhouse.defs.sensors import NEWEST_FILE_KEY, newest_file_ns
 from duckhouse.defs.tenancy import tenant_pool, tenant_tags
-from duckhouse.landing.ksqldb import land_ksqldb, landed_feeds
-from duckhouse.landing.shop import land_shop, shop_dir
+from duckhouse.landing.ksqldb import landed_feeds
+from duckhouse.landing.shop import scan_zone
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.pgserver import check_source
 from duckhouse.tenants import Tenant
+from duckhouse.zones import prepare_ksqldb, prepare_shop
 
 
 def build_landing_assets(tenant: Tenant) -> list[dg.AssetsDefinition]:
@@ -42,20 +43,23 @@ def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
         {"parquet", "python"},
         (
             f"The ksqlDB export lake of {tenant.display_name}: date-partitioned stream files "
-            "and versioned table snapshots in the tenant's landing zone (generated from the "
-            "registry's seed when absent; kept otherwise), feeds synced with the registry."
+            f"and versioned table snapshots in the tenant's landing zone ({tenant.ksqldb.mode}: "
+            "a delivered lake is only read; a generated one is written from the registry's "
+            "seed when absent, its feeds synced with the registry)."
         ),
     )
     def ksqldb_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = land_ksqldb(tenant)
-        context.log.info(f"ksqldb for {tenant.id}: {'kept' if result.skipped else 'generated'}")
-        newest = newest_file_ns(result.path)
+        report = prepare_ksqldb(tenant)
+        context.log.info(f"ksqldb for {tenant.id}: {report.message}")
+        newest = newest_file_ns(report.path)
         return dg.MaterializeResult(
             metadata={
-                "events": dg.MetadataValue.int(result.events),
-                "active_feeds": dg.MetadataValue.json(landed_feeds(result.path)),
-                "landing_zone": dg.MetadataValue.path(str(result.path)),
-                "generated": not result.skipped,
+                "mode": report.mode,
+                "active_feeds": dg.MetadataValue.json(
+                    landed_feeds(report.path) if report.path.is_dir() else []
+                ),
+                "landing_zone": dg.MetadataValue.path(str(report.path)),
+                "generated": report.generated,
                 NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest)),
             }
         )
@@ -70,20 +74,25 @@ def _shop_extracts_asset(tenant: Tenant) -> dg.AssetsDefinition:
         {"csv", "python"},
         (
             f"The e-commerce shop's CSV extracts of {tenant.display_name} (customers, "
-            "products, orders) in the tenant's landing zone (generated from the registry's "
-            "seed when absent; kept otherwise)."
+            f"products, orders) in the tenant's landing zone ({tenant.shop.mode}: delivered "
+            "extracts are only read; generated ones are written from the registry's seed when "
+            "absent)."
         ),
     )
     def shop_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = land_shop(tenant)
-        context.log.info(f"shop for {tenant.id}: {'kept' if result is None else 'generated'}")
-        path = shop_dir(tenant.id)
+        report = prepare_shop(tenant)
+        context.log.info(f"shop for {tenant.id}: {report.message}")
+        files = scan_zone(report.path)
         return dg.MaterializeResult(
             metadata={
-                "files": dg.MetadataValue.int(sum(1 for _ in path.rglob("*.csv"))),
-                "landing_zone": dg.MetadataValue.path(str(path)),
-                "generated": result is not None,
-                NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest_file_ns(path))),
+                "mode": report.mode,
+                "files": dg.MetadataValue.int(sum(f.status == "extract" for f in files)),
+                "ignored_or_refused": dg.MetadataValue.int(
+                    sum(f.status != "extract" for f in files)
+                ),
+                "landing_zone": dg.MetadataValue.path(str(report.path)),
+                "generated": report.generated,
+                NEWEST_FILE_KEY: dg.MetadataValue.text(str(newest_file_ns(report.path))),
             }
         )
 

@@ -1,32 +1,36 @@
-"""The e-commerce shop's CSV extracts of a tenant: generate them, and dirty them.
+"""The shop's CSV extracts as they are delivered: which files are extracts, and every line of
+them landed under the declared contract or quarantined with its reason (docs/sources.md).
 
-In production the shop drops these files; for the demo, the tests and the benchmarks
-they are generated here, deterministically from the registry's seed (DESIGN.md, source 3):
+Reads only: nothing here writes, moves or deletes anything in a landing zone, and nothing
+here imports the demo generator (duckhouse.simulate.shop).
 
-    <landing>/shop/customers/customers_0001.csv   id, email, names, city, state, country,
-                                                  registration date, segment
-    <landing>/shop/products/products_0001.csv     id, name, category, price, stock
-    <landing>/shop/orders/orders_0001.csv         id, customer, product, order date,
-                                                  quantity, amount, status, payment method
+    <landing>/shop/customers/customers_<sequence>[_<anything>].csv[.gz]
+    <landing>/shop/products/products_<sequence>[_<anything>].csv[.gz]
+    <landing>/shop/orders/orders_<sequence>[_<anything>].csv[.gz]
 
-Every value is a hash of (seed, row number, field), so an extract is the same on every
-machine. `inject` adds the dirt real extracts have, as extra lines in the newest file of an
-entity or as a new extract file (`<entity>_<NNNN>.csv`), and records what it wrote in
-`_faults.json` so that tests can check where each fault must surface.
+The delivery's order is the file name's sequence number (then the name): "latest" means the
+highest sequence, never the path's sort order. Every other file in the zone is listed as
+`ignored` (with why) and every symbolic link or special file as `refused` (never opened).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import json
+import gzip
+import hashlib
+import os
+import re
+import zlib
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from duckhouse.paths import landing_dir
-from duckhouse.tenants import Tenant
+from duckhouse.paths import landing_dir, registry_path
+from duckhouse.tenants import RegistryError, load_registry
 
 ENTITIES = ("customers", "products", "orders")
 # The data contract of the extracts: column names and types, declared, never sniffed.
@@ -47,265 +51,148 @@ CONTRACT = {
     },
 }  # fmt: skip
 COLUMNS = {entity: tuple(columns) for entity, columns in CONTRACT.items()}
-SEGMENTS = ("Premium", "Standard", "Basic")
-STATUSES = ("completed", "pending", "cancelled")
-CATEGORIES = ("Electronics", "Books", "Home", "Garden", "Toys", "Fashion", "Sports", "Food")
-PAYMENT_METHODS = ("credit_card", "paypal", "bank_transfer", "invoice")
-PLACES = (
-    ("Austin", "TX", "US"), ("Denver", "CO", "US"), ("Seattle", "WA", "US"),
-    ("Boston", "MA", "US"), ("Toronto", "ON", "CA"), ("Vancouver", "BC", "CA"),
-    ("Hamburg", "HH", "DE"), ("Cologne", "NW", "DE"), ("Lyon", "ARA", "FR"),
-    ("Madrid", "MD", "ES"),
-)  # fmt: skip
-FIRST_NAMES = ("Ada", "Ben", "Chloe", "Dev", "Elif", "Femi", "Greta", "Hugo", "Ines", "Jon")
-LAST_NAMES = ("Abe", "Brandt", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hansen")
-FAULTS = (
-    "bad-date", "bad-number", "negative-quantity", "unknown-status", "duplicate-id",
-    "missing-column", "extra-column", "stray-header", "wrong-delimiter", "wrong-encoding",
-)  # fmt: skip
-FAULTS_NAME = "_faults.json"
+DEFAULT_VALID_FROM = date(2000, 1, 1)
+DEFAULT_FUTURE_DAYS = 1
+"""The plausible window of every date column: from `valid_from` to the build's day plus
+`future_days` (the registry's sources.shop.valid_from / future_days change it)."""
 
-
-class ShopError(RuntimeError):
-    """The extracts cannot be generated or changed; the message names tenant and path."""
+_EXTRACT_NAME = r"{entity}_(?P<sequence>[0-9]{{1,18}})(?:[_\-. ][^/]*)?\.csv(?P<gz>\.gz)?"
+_PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
+_GENERATOR_RECORDS = ("_generator.json", "_faults.json")  # the demo generator's own files
+_BOM = codecs.BOM_UTF8
+_BLOCK = 1 << 24
+_FAST_PATH_BYTES = (b'"', b"\r", b"\x00", b"\x1f")
+_GLOB_CHARACTERS = frozenset("*?[]{}")
+_SEPARATOR = "\x1f"  # the fast path reads whole lines: a delimiter no such file contains
+csv.field_size_limit(1 << 27)  # a long value is a value, not a quoting error
 
 
 @dataclass(frozen=True)
-class ShopResult:
-    tenant_id: str
+class ZoneFile:
+    """One file found in a landing zone, classified; `path` is never resolved through a link."""
+
     path: Path
-    rows: dict[str, int]
+    relative: str
+    entity: str | None
+    sequence: int | None
+    status: str  # extract, ignored or refused
+    reason: str | None
+    size: int
 
 
 def shop_dir(tenant_id: str) -> Path:
     return landing_dir(tenant_id) / "shop"
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+def _classify(root: Path, path: Path, size: int) -> ZoneFile:
+    relative = path.relative_to(root)
+    parts = relative.parts
+    name = parts[-1]
 
+    def ignored(reason: str, entity: str | None = None) -> ZoneFile:
+        return ZoneFile(path, str(relative), entity, None, "ignored", reason, size)
 
-class Shop:
-    def __init__(self, tenant: Tenant, root: Path | None = None) -> None:
-        self.tenant = tenant
-        self.root = root or shop_dir(tenant.id)
-
-    def files(self, entity: str) -> list[Path]:
-        return sorted((self.root / entity).glob(f"{entity}_*.csv"))
-
-    # ---- generation ---------------------------------------------------------------------
-    def generate(self) -> ShopResult:
-        """Write the three extracts (one file each) from the registry's sizes and seed."""
-        source = self.tenant.shop
-        seed = source.seed
-        for entity in ENTITIES:
-            (self.root / entity).mkdir(parents=True, exist_ok=True)
-            for old in self.files(entity):
-                old.unlink()
-        (self.root / FAULTS_NAME).unlink(missing_ok=True)
-        places = [f"{{'city': '{c}', 'state': '{s}', 'country': '{k}'}}" for c, s, k in PLACES]
-        with duckdb.connect() as connection:
-            connection.execute(
-                f"create macro pick(i, field, n) as cast(hash(i, {seed}, field) % n as bigint)"
+    if len(parts) == 1:
+        if name in _GENERATOR_RECORDS:
+            return ignored("the demo generator's record of what it wrote, not an extract")
+        return ignored("not in an entity folder (customers/, products/, orders/)")
+    entity = parts[0]
+    if entity not in ENTITIES:
+        return ignored(f"in {entity}/, not an entity folder (customers/, products/, orders/)")
+    if len(parts) > 2:
+        return ignored(f"in a sub-folder of {entity}/: extracts are read from {entity}/ only",
+                       entity)  # fmt: skip
+    if name.startswith(".") or name.lower().endswith(_PARTIAL_SUFFIXES):
+        return ignored("hidden or partial file (a delivery still being written?)", entity)
+    match = re.fullmatch(_EXTRACT_NAME.format(entity=entity), name, re.IGNORECASE)
+    if match is None:
+        if name.lower().endswith((".csv", ".csv.gz")):
+            return ignored(
+                f"name is not {entity}_<sequence>[_<text>].csv[.gz]: no delivery sequence",
+                entity,
             )
-            connection.execute(f"""
-                create table customers as
-                with numbered as (select range as i from range(1, {source.customers + 1}))
-                select
-                    i as customer_id,
-                    'customer' || i || '@example.com' as email,
-                    {_sql_list(FIRST_NAMES)}[1 + pick(i, 'first', {len(FIRST_NAMES)})]
-                        as first_name,
-                    {_sql_list(LAST_NAMES)}[1 + pick(i, 'last', {len(LAST_NAMES)})] as last_name,
-                    [{", ".join(places)}][1 + pick(i, 'place', {len(PLACES)})] as place,
-                    date '{source.start_date}' - cast(pick(i, 'reg', 730) as integer)
-                        as registration_date,
-                    -- one in five Premium, two in five Standard and Basic each
-                    {_sql_list(SEGMENTS)}[1 + (pick(i, 'seg', 5) + 1) // 2] as segment
-                from numbered
-            """)
-            connection.execute(f"""
-                create table products as
-                with numbered as (select range as i from range(1, {source.products + 1}))
-                select
-                    i as product_id,
-                    'Product ' || lpad(cast(i as varchar), 4, '0') as product_name,
-                    {_sql_list(CATEGORIES)}[1 + pick(i, 'cat', {len(CATEGORIES)})] as category,
-                    cast((199 + pick(i, 'price', 49800)) / 100 as decimal(12, 2)) as price,
-                    cast(pick(i, 'stock', 500) as integer) as stock
-                from numbered
-            """)
-            connection.execute(f"""
-                create table orders as
-                with numbered as (select range as i from range(1, {source.orders + 1})),
-                drawn as (
-                    select
-                        i as order_id,
-                        1 + pick(i, 'cust', {source.customers}) as customer_id,
-                        1 + pick(i, 'prod', {source.products}) as product_id,
-                        date '{source.start_date}' + cast(pick(i, 'day', {source.days}) as integer)
-                            as order_date,
-                        cast(1 + pick(i, 'qty', 5) as integer) as quantity,
-                        -- 80 % completed, 12 % pending, 8 % cancelled
-                        case
-                            when pick(i, 'status', 100) < 80 then 'completed'
-                            when pick(i, 'status', 100) < 92 then 'pending'
-                            else 'cancelled'
-                        end as status,
-                        {_sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pay', {len(PAYMENT_METHODS)})]
-                            as payment_method
-                    from numbered
-                )
-                select
-                    drawn.order_id, drawn.customer_id, drawn.product_id, drawn.order_date,
-                    drawn.quantity, cast(drawn.quantity * products.price as decimal(12, 2))
-                        as amount,
-                    drawn.status, drawn.payment_method
-                from drawn
-                join products using (product_id)
-                order by drawn.order_id
-            """)
-            columns = {
-                "customers": "customer_id, email, first_name, last_name, place.city as city, "
-                "place.state as state, place.country as country, registration_date, segment",
-                "products": "*",
-                "orders": "*",
-            }
-            rows = {}
-            for entity in ENTITIES:
-                target = self.root / entity / f"{entity}_0001.csv"
-                connection.execute(
-                    f"copy (select {columns[entity]} from {entity} order by 1) to '{target}' "
-                    "(header, delimiter ',')"
-                )
-                rows[entity] = connection.execute(f"select count(*) from {entity}").fetchone()[0]
-        return ShopResult(self.tenant.id, self.root, rows)
-
-    # ---- faults -------------------------------------------------------------------------
-    def _faults(self) -> list[dict]:
-        path = self.root / FAULTS_NAME
-        return json.loads(path.read_text()) if path.exists() else []
-
-    def _record(self, fault: str, path: Path, lines: list[int], reason: str) -> dict:
-        entry = {"fault": fault, "file": str(path), "lines": lines, "reason": reason}
-        (self.root / FAULTS_NAME).write_text(json.dumps([*self._faults(), entry], indent=2))
-        return entry
-
-    def _append(self, entity: str, rows: list[list[str]]) -> tuple[Path, list[int]]:
-        """Append raw rows to the main extract of an entity; returns it and their lines."""
-        path = self.files(entity)[0]
-        with path.open("rb") as handle:
-            first = sum(1 for _ in handle) + 1
-        with path.open("a", newline="", encoding="utf-8") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
-        return path, list(range(first, first + len(rows)))
-
-    def _new_file(
-        self, entity: str, header: list[str], rows: list[list[str]], *, delimiter: str = ",",
-        encoding: str = "utf-8",
-    ) -> tuple[Path, list[int]]:  # fmt: skip
-        path = self.root / entity / f"{entity}_{len(self.files(entity)) + 1:04d}.csv"
-        with path.open("w", newline="", encoding=encoding) as handle:
-            writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
-        return path, list(range(2, 2 + len(rows)))
-
-    def _next_order_id(self) -> int:
-        with duckdb.connect() as connection:
-            files = [str(p) for p in self.files("orders")]
-            return int(connection.execute(
-                "select max(try_cast(order_id as bigint)) from read_csv(?, all_varchar = true, "
-                "header = true, null_padding = true, ignore_errors = true)", [files],
-            ).fetchone()[0]) + 1  # fmt: skip
-
-    def inject(self, fault: str) -> dict:
-        """Write one fault into the extracts; returns where it went and the expected reason."""
-        if fault not in FAULTS:
-            raise ShopError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
-        if not self.files("orders"):
-            raise ShopError(f"tenant '{self.tenant.id}': no shop extracts at {self.root} yet")
-        order = self._next_order_id()
-        header = list(COLUMNS["orders"])
-
-        def row(**changes: str) -> list[str]:
-            values = {
-                "order_id": str(order), "customer_id": "1", "product_id": "1",
-                "order_date": "2025-06-01", "quantity": "2", "amount": "20.00",
-                "status": "completed", "payment_method": "paypal",
-            }  # fmt: skip
-            values.update(changes)
-            return [values[c] for c in header]
-
-        if fault == "bad-date":
-            path, lines = self._append("orders", [row(order_date="2025-02-30")])
-            reason = "order_date: not a valid date"
-        elif fault == "bad-number":
-            path, lines = self._append("orders", [row(amount="12.5O")])
-            reason = "amount: not a valid decimal"
-        elif fault == "negative-quantity":
-            path, lines = self._append("orders", [row(quantity="-3", amount="-30.00")])
-            reason = "quantity_positive: quantity must be positive"
-        elif fault == "unknown-status":
-            path, lines = self._append("orders", [row(status="shipped")])
-            reason = "status_known: unknown status 'shipped'"
-        elif fault == "duplicate-id":
-            path, lines = self._append("orders", [row(order_id="1")])
-            # the generator writes order 1 first: line 2 of the first orders extract
-            reason = f"order_id_unique: order_id 1 already on {self.files('orders')[0]}:2"
-        elif fault == "missing-column":
-            path, lines = self._new_file("orders", header[:-1], [row()[:-1]])
-            reason = "missing column(s) payment_method"
-        elif fault == "extra-column":
-            path, lines = self._new_file("orders", [*header, "coupon"], [[*row(), "SPRING"]])
-            reason = "unexpected column(s) coupon"
-        elif fault == "stray-header":
-            path, lines = self._append("orders", [header])
-            reason = "header line repeated"
-        elif fault == "wrong-delimiter":
-            path, lines = self._new_file("orders", header, [row()], delimiter=";")
-            reason = "wrong delimiter"
-        else:  # wrong-encoding: a Latin-1 file (the shop's old export tool)
-            path, lines = self._new_file(
-                "customers", list(COLUMNS["customers"]),
-                [["999999", "zoe@example.com", "Zoé", "Müller", "Lyon", "ARA", "FR",
-                  "2025-01-01", "Basic"]],
-                encoding="latin-1",
-            )  # fmt: skip
-            reason = "not UTF-8"
-        return self._record(fault, path, lines, reason)
+        return ignored("not a CSV extract (.csv or .csv.gz)", entity)
+    return ZoneFile(path, str(relative), entity, int(match["sequence"]), "extract", None, size)
 
 
-def land_shop(tenant: Tenant, *, force: bool = False) -> ShopResult | None:
-    """Generate the tenant's extracts if it has none; None when they exist already."""
-    shop = Shop(tenant)
-    if all(shop.files(entity) for entity in ENTITIES) and not force:
-        return None
-    return shop.generate()
+def scan_zone(root: Path) -> list[ZoneFile]:
+    """Every file under the shop's landing zone, classified, in path order. Links are never
+    followed: a symbolic link (to a file or a folder) and anything that is not a regular
+    file are `refused`; so is the whole zone when its folder is a link."""
+    if root.is_symlink():
+        return [ZoneFile(root, ".", None, None, "refused",
+                         f"the landing zone {root} is a symbolic link: never read", 0)]  # fmt: skip
+    if not root.is_dir():
+        return []
+    found: list[ZoneFile] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in [*dirs, *files]:
+            path = here / name
+            info = path.lstat()
+            relative = str(path.relative_to(root))
+            if path.is_symlink():
+                target = os.readlink(path)
+                found.append(ZoneFile(path, relative, None, None, "refused",
+                                      f"symbolic link (-> {target}): never read", 0))  # fmt: skip
+            elif name in files and not path.is_file():
+                found.append(ZoneFile(path, relative, None, None, "refused",
+                                      "not a regular file: never read", 0))  # fmt: skip
+            elif name in files:
+                found.append(_classify(root, path, info.st_size))
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return sorted(found, key=lambda f: f.relative)
 
 
-# ---- landing ------------------------------------------------------------------------------
-_ERROR_REASONS = {
-    "CAST": "{column}: not a valid {type}",
-    "MISSING COLUMNS": "too few fields (missing {column})",
-    "TOO MANY COLUMNS": "too many fields",
-    "INVALID ENCODING": "not UTF-8",
-    "UNQUOTED VALUE": "badly quoted value",
-    "LINE SIZE OVER MAXIMUM": "line too long",
-}
+def delivery_order(files: list[ZoneFile]) -> list[ZoneFile]:
+    """Extracts in the delivery's own order: by sequence number, then name."""
+    return sorted(files, key=lambda f: (f.sequence or 0, f.path.name))
 
 
-def _header_problem(header: bytes, columns: tuple[str, ...]) -> str | None:
+def extract_files(root: Path, entity: str) -> list[Path]:
+    """The extract files of `entity`, in delivery order."""
+    extracts = [f for f in scan_zone(root) if f.entity == entity and f.status == "extract"]
+    return [f.path for f in delivery_order(extracts)]
+
+
+def content_signature(path: Path) -> str:
+    """What identifies one version of a delivered file: a hash of its bytes. A file
+    corrected in place keeps its size and modification time (`cp -p`, `rsync -t`) but not
+    its content."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def count_lines(data: bytes) -> int:
+    """Physical lines (LF, CRLF or CR ends one; a last line without an end counts)."""
+    lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return lines + (bool(data) and not data.endswith((b"\n", b"\r")))
+
+
+def window(tenant_id: str | None, today: date | None = None) -> tuple[date, date]:
+    """The plausible dates of a tenant's shop: the registry's, or the defaults."""
+    valid_from, future_days = DEFAULT_VALID_FROM, DEFAULT_FUTURE_DAYS
+    if tenant_id:
+        try:
+            tenants = {t.id: t for t in load_registry(registry_path())}
+        except RegistryError:
+            tenants = {}
+        if tenant_id in tenants:
+            shop = tenants[tenant_id].shop
+            valid_from, future_days = date.fromisoformat(shop.valid_from), shop.future_days
+    return valid_from, (today or date.today()) + timedelta(days=future_days)
+
+
+# ---- reading one file -----------------------------------------------------------------
+def _header_problem(names: list[str], columns: tuple[str, ...], text: str) -> str | None:
     """Why a file's header does not match the contract (None when it does)."""
-    try:
-        text = header.decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError:
-        return "header not UTF-8"
-    names = next(csv.reader([text]))
     if tuple(names) == columns:
         return None
     for delimiter in (";", "\t", "|"):
-        if tuple(next(csv.reader([text], delimiter=delimiter))) == columns:
+        if tuple(next(csv.reader([text], delimiter=delimiter), [])) == columns:
             return f"wrong delimiter {delimiter!r} (the contract says ',')"
     missing = [c for c in columns if c not in names]
     extra = [c for c in names if c not in columns]
@@ -316,35 +203,352 @@ def _header_problem(header: bytes, columns: tuple[str, ...]) -> str | None:
     return "columns in another order than the contract"
 
 
-def _data_lines(path: Path) -> list[bytes]:
-    """The lines after the header (a last line without a newline counts)."""
-    lines = path.read_bytes().split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    return lines[1:]
+def _read_bytes(path: Path, compressed: bool) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if compressed else data
 
 
-def _count_data_lines(path: Path) -> int:
-    """How many lines follow the header (as _data_lines counts them), read in blocks."""
-    newlines, last = 0, b"\n"
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 24):
-            newlines += block.count(b"\n")
-            last = block[-1:]
-    lines = newlines + (last != b"\n")  # a last line without a newline counts
-    return max(lines - 1, 0)
+def _fast_path_fits(path: Path, data: bytes) -> bool:
+    """A file DuckDB can read line by line exactly: LF line ends, no quotes (so no record
+    spans lines and no delimiter is quoted), no NUL, valid UTF-8 without a BOM, and a path
+    DuckDB will not take for a glob pattern."""
+    if _GLOB_CHARACTERS & set(str(path)) or data.startswith(_BOM):
+        return False
+    if any(marker in data for marker in _FAST_PATH_BYTES):
+        return False
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
-def file_signature(path: Path) -> str:
-    """What identifies one version of an extract file: its size and modification time. An
-    extract delivered again, appended to or rewritten, has another signature."""
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+def _lines_fast(session: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
+    """The file's physical lines, read by DuckDB (the path bound, never pasted into SQL)."""
+    session.execute(
+        f"create or replace temp table {table}_read as select * from read_csv(?, "
+        "columns = {'text': 'VARCHAR'}, header = false, auto_detect = false, "
+        f"delim = '{_SEPARATOR}', quote = '', escape = '', new_line = '\\n', "
+        "max_line_size = 100000000, "
+        f"compression = '{'gzip' if path.name.lower().endswith('.gz') else 'none'}')",
+        [str(path)],
+    )
+    session.execute(f"""
+        create or replace temp table {table} as
+        select
+            rowid + 1 as line,
+            1 as span,
+            text as raw,
+            case when text is not null then string_split(text, ',') end as fields,
+            case when text is null then 'blank line' end as problem
+        from {table}_read
+    """)
+    session.execute(f"drop table {table}_read")
+
+
+def _physical_lines(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(line, its end: LF, CRLF, CR or nothing for a last line without one)."""
+    pieces = re.split(rb"(\r\n|\r|\n)", data)
+    lines = [(pieces[i], pieces[i + 1] if i + 1 < len(pieces) else b"")
+             for i in range(0, len(pieces), 2)]  # fmt: skip
+    if lines and lines[-1] == (b"", b""):
+        lines.pop()  # after the end of the last line: not a line
+    return lines
+
+
+def _lines_python(session: duckdb.DuckDBPyConnection, data: bytes, table: str) -> None:
+    """The file's records, read as RFC 4180 says (quoted delimiters, newlines and quotes;
+    LF, CRLF or CR line ends; a BOM), each with the physical line it starts on and how many
+    it spans; a line that is not UTF-8, holds a NUL byte or is badly quoted is a record
+    with its problem, and reading goes on at the next line."""
+    import pyarrow as pa  # only for files the fast path cannot read
+
+    had_bom = data.startswith(_BOM)
+    lines = _physical_lines(data[len(_BOM) :] if had_bom else data)
+    problems: dict[int, str] = {}
+    texts: list[str] = []
+    ends: list[str] = []
+    for number, (raw, end) in enumerate(lines, 1):
+        ends.append(end.decode("ascii"))
+        if b"\x00" in raw:
+            problems[number] = "NUL byte in the line"
+        try:
+            texts.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            problems.setdefault(number, f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column "
+                                        f"{exc.start + 1})")  # fmt: skip
+            texts.append(raw.decode("utf-8", "replace"))
+    # each line with its own end, so that a quoted value keeps the line break it holds
+    reader = csv.reader((text + (end or "\n") for text, end in zip(texts, ends, strict=True)),
+                        strict=True)  # fmt: skip
+    columns: dict[str, list] = {"line": [], "span": [], "raw": [], "fields": [], "problem": []}
+    consumed = 0
+    while consumed < len(texts):
+        start = consumed + 1
+        try:
+            fields: list[str] | None = next(reader)
+            problem = None
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            fields, problem = None, f"badly quoted value ({exc})"
+        consumed = max(reader.line_num, start)
+        if problem and "unexpected end of data" in problem:
+            problem = f"a quoted value opened on line {start} is never closed"
+        span_problems = [problems[n] for n in range(start, consumed + 1) if n in problems]
+        if span_problems:
+            fields, problem = None, span_problems[0]
+        elif fields == []:
+            fields, problem = None, "blank line"
+        columns["line"].append(start)
+        columns["span"].append(consumed - start + 1)
+        columns["raw"].append("".join(
+            text + end for text, end in zip(texts[start - 1 : consumed], ends[start - 1 : consumed],
+                                            strict=True)).rstrip("\r\n"))  # fmt: skip
+        columns["fields"].append(fields)
+        columns["problem"].append(problem)
+    arrow = pa.table({
+        "line": pa.array(columns["line"], pa.int64()),
+        "span": pa.array(columns["span"], pa.int32()),
+        "raw": pa.array(columns["raw"], pa.string()),
+        "fields": pa.array(columns["fields"], pa.list_(pa.string())),
+        "problem": pa.array(columns["problem"], pa.string()),
+    })  # fmt: skip
+    session.register(f"{table}_arrow", arrow)
+    try:
+        session.execute(f"create or replace temp table {table} as select * from {table}_arrow")
+    finally:
+        session.unregister(f"{table}_arrow")
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _value_check(column: str, index: int, kind: str) -> tuple[str, str]:
+    """(is the text in fields[index] exactly a value of `kind`, what to say when not)."""
+    value = f"nullif(fields[{index}], '')"
+    shown = f"'''' || left({value}, 40) || ''''"
+    lowered = kind.lower()
+    if lowered in ("bigint", "integer"):
+        # exactly the integer's own spelling: no sign +, leading zero, decimals, exponent,
+        # hex, digit separators or spaces -- and in the type's range
+        ok = f"cast(try_cast({value} as {kind}) as varchar) = {value}"
+        say = (f"'{column}: not a valid integer: ' || {shown} || ' (digits, an optional "
+               "leading minus, no leading zeros, decimals or separators)'")  # fmt: skip
+    elif lowered.startswith("decimal"):
+        scale = int(lowered.split(",")[1].strip(" )"))
+        ok = (f"regexp_full_match({value}, '-?(0|[1-9][0-9]*)(\\.[0-9]{{1,{scale}}})?') "
+              f"and try_cast({value} as {kind}) is not null")  # fmt: skip
+        say = (
+            f"'{column}: not a valid decimal: ' || {shown} || ' (digits with at most "
+            f"{scale} decimals and a point, no exponent, separators or rounding)'"
+        )
+    elif lowered == "date":
+        ok = f"cast(try_cast({value} as date) as varchar) = {value}"
+        say = (f"'{column}: not a valid date: ' || {shown} || "
+               "' (YYYY-MM-DD, a day that exists; no time of day)'")  # fmt: skip
+    else:
+        return "true", "null"
+    return f"({value} is null or coalesce({ok}, false))", say
+
+
+def _plausibility(column: str, index: int, kind: str, dates: tuple[date, date]) -> list[tuple]:
+    """(rule, broken when, what to say) of a column whose values are valid but may not be
+    plausible: dates outside the tenant's window, negative ids."""
+    value = f"nullif(fields[{index}], '')"
+    lowered = kind.lower()
+    if lowered == "date":
+        first, last = dates
+        typed = f"try_cast({value} as date)"
+        return [(
+            f"{column}_plausible",
+            f"{typed} not between date '{first}' and date '{last}'",
+            f"'{column}_plausible: ' || {value} || ' is outside the plausible window "
+            f"{first}..{last} (registry sources.shop.valid_from / future_days)'",
+        )]  # fmt: skip
+    if lowered == "bigint" and column.endswith("_id"):
+        return [(f"{column}_not_negative", f"try_cast({value} as bigint) < 0",
+                 f"'{column}_not_negative: ' || {value} || ' is a negative id'")]  # fmt: skip
+    return []
+
+
+def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
+              header_problem: str | None, dates: tuple[date, date]) -> str:  # fmt: skip
+    """The records of one file as landed rows: typed when every value converts exactly
+    and is plausible, otherwise `rejected` with the first problem, its column and rule."""
+    contract = CONTRACT[entity]
+    columns = tuple(contract)
+    width = len(columns)
+    checks = [(c, *_value_check(c, i, t)) for i, (c, t) in enumerate(contract.items(), 1)]
+    rules = [r for i, (c, t) in enumerate(contract.items(), 1) for r in
+             [(c, *rule) for rule in _plausibility(c, i, t, dates)]]  # fmt: skip
+    header = "[" + ", ".join(_sql_text(c) for c in columns) + "]::varchar[]"
+    whole = _sql_text(header_problem) if header_problem else "null"
+    reason = "\n".join([
+        "case",
+        f"    when {whole} is not null then {whole}",
+        "    when problem is not null then problem",
+        f"    when fields = {header} then 'header line repeated'",
+        f"    when len(fields) < {width} then 'too few fields (' || len(fields) || ' of {width})'",
+        f"    when len(fields) > {width} then 'too many fields (' || len(fields) || ' of {width})'",
+        *(f"    when not {ok} then {say}" for _, ok, say in checks if ok != "true"),
+        *(f"    when {broken} then {say}" for _, _, broken, say in rules),
+        "end",
+    ])  # fmt: skip
+    column = "\n".join([
+        "case",
+        f"    when {whole} is not null or problem is not null then null",
+        f"    when fields = {header} or len(fields) <> {width} then null",
+        *(f"    when not {ok} then '{c}'" for c, ok, _ in checks if ok != "true"),
+        *(f"    when {broken} then '{c}'" for c, _, broken, _ in rules),
+        "end",
+    ])  # fmt: skip
+    rule = "\n".join([
+        "case",
+        f"    when {whole} is not null or problem is not null then 'contract'",
+        f"    when fields = {header} or len(fields) <> {width} then 'contract'",
+        *(f"    when not {ok} then 'contract'" for _, ok, _ in checks if ok != "true"),
+        *(f"    when {broken} then '{name}'" for _, name, broken, _ in rules),
+        "end",
+    ])  # fmt: skip
+    typed = ", ".join(
+        f"case when _reject_reason is null then try_cast(nullif(fields[{i}], '') as {t}) end as {c}"
+        for i, (c, t) in enumerate(contract.items(), 1)
+    )
+    return f"""
+        select
+            {typed},
+            {_sql_text(str(zone_file.path))} as _source_file,
+            {zone_file.sequence} as _file_sequence,
+            {_sql_text(signature)} as _file_signature,
+            line as _line,
+            span as _line_count,
+            case when _reject_reason is null then 'landed' else 'rejected' end as _status,
+            _reject_rule,
+            _reject_column,
+            _reject_reason,
+            case when _reject_reason is not null then raw end as _raw_line
+        from (
+            select *, {reason} as _reject_reason, {column} as _reject_column, {rule} as _reject_rule
+            from {table}
+            where line > 1
+        )
+    """
+
+
+def _file_row_sql(entity: str, zone_file: ZoneFile, signature: str, reason: str) -> str:
+    """One `rejected` row at line 0 for a file that cannot be read at all."""
+    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
+    return (
+        f"select {typed}, {_sql_text(str(zone_file.path))} as _source_file, "
+        f"{zone_file.sequence} as _file_sequence, {_sql_text(signature)} as _file_signature, "
+        "0 as _line, 0 as _line_count, 'rejected' as _status, 'contract' as _reject_rule, "
+        f"null as _reject_column, {_sql_text(reason)} as _reject_reason, null as _raw_line"
+    )
+
+
+def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneFile,
+               index: int, dates: tuple[date, date]) -> tuple[str, str]:  # fmt: skip
+    """(signature, the SQL of the file's rows) for one extract file."""
+    path = zone_file.path
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return "unreadable", _file_row_sql(entity, zone_file, "unreadable",
+                                           f"file not readable: {exc.strerror}")  # fmt: skip
+    signature = f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    try:
+        data = gzip.decompress(raw) if path.name.lower().endswith(".gz") else raw
+    except (OSError, EOFError, zlib.error) as exc:
+        return signature, _file_row_sql(entity, zone_file, signature,
+                                        f"not a readable gzip file: {exc}")  # fmt: skip
+    if not data:
+        return signature, _file_row_sql(entity, zone_file, signature,
+                                        "empty file (0 bytes): no header, no lines")  # fmt: skip
+    table = f"shop_lines_{index}"
+    if _fast_path_fits(path, data):
+        _lines_fast(session, path, table)
+        (lines,) = session.execute(f"select count(*) from {table}").fetchone()
+        if lines != count_lines(data):  # never expected: then read it the careful way
+            _lines_python(session, data, table)
+    else:
+        _lines_python(session, data, table)
+    header = session.execute(f"select fields, problem, raw from {table} where line = 1").fetchone()
+    names, problem, text = header if header else ([], "no header", "")
+    columns = COLUMNS[entity]
+    header_problem = (
+        f"header: {problem}" if problem else _header_problem(list(names or []), columns, text)
+    )
+    return signature, _rows_sql(entity, table, zone_file, signature, header_problem, dates)
+
+
+_EMPTY_COLUMNS = (
+    "null::varchar as _source_file, null::bigint as _file_sequence, "
+    "null::varchar as _file_signature, null::bigint as _line, null::integer as _line_count, "
+    "null::varchar as _status, null::varchar as _reject_rule, null::varchar as _reject_column, "
+    "null::varchar as _reject_reason, null::varchar as _raw_line"
+)
+
+
+def land_extract_rows(  # noqa: ANN201
+    session: duckdb.DuckDBPyConnection,
+    root: Path,
+    entity: str,
+    landed: dict[str, str] | None = None,
+    tenant_id: str | None = None,
+):
+    """The records of the extracts (see _extract_sql) as a relation."""
+    (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
+    # a record's line is its position in the read: the read must keep the file's order
+    session.execute("set preserve_insertion_order = true")
+    try:
+        sql = _extract_sql(session, root, entity, landed, tenant_id)
+    finally:
+        session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
+    return session.sql(sql)
+
+
+def _extract_sql(
+    session: duckdb.DuckDBPyConnection,
+    root: Path,
+    entity: str,
+    landed: dict[str, str] | None,
+    tenant_id: str | None,
+) -> str:
+    """Every record of the extract files of `entity`, as one relation: the declared, typed
+    columns plus `_source_file`, `_file_sequence`, `_file_signature` (a hash of the file),
+    `_line` (where the record starts; the header is line 1), `_line_count` (the physical
+    lines it spans), `_status` (`landed` or `rejected`), `_reject_rule`, `_reject_column`,
+    `_reject_reason`, `_raw_line` and `_loaded_at`.
+    Nothing is dropped and nothing is changed: a record lands only when every value
+    converts exactly under the contract; otherwise it is rejected with its reason, and a
+    file whose header breaks the contract rejects every one of its records.
+    `landed` (file -> signature, from an earlier run) skips the files landed as they are
+    now: only new and changed files are read (no rows when there are none)."""
+    dates = window(tenant_id)
+    parts = []
+    extracts = [f for f in scan_zone(root) if f.entity == entity and f.status == "extract"]
+    for index, zone_file in enumerate(delivery_order(extracts)):
+        if landed and str(zone_file.path) in landed:
+            signature = content_signature(zone_file.path)
+            if landed[str(zone_file.path)] == signature:
+                continue
+        signature, sql = _land_file(session, entity, zone_file, index, dates)
+        parts.append(sql)
+    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
+    parts.append(f"select {typed}, {_EMPTY_COLUMNS} limit 0")
+    lines = " union all by name ".join(f"({p})" for p in parts)
+    return (
+        f"select * replace (cast(_line as bigint) as _line, "
+        f"cast(_line_count as integer) as _line_count, "
+        f"cast(_file_sequence as bigint) as _file_sequence), "
+        f"current_timestamp as _loaded_at from ({lines})"
+    )
 
 
 def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    """The extract files already in a landed table, with the signature each was landed at
-    (none for a table landed before signatures were kept: every file lands again)."""
+    """The extract files already in a landed table, with the signature each was landed at."""
     columns = {row[0] for row in session.execute(f"describe {relation}").fetchall()}
     if "_file_signature" not in columns:
         return {}
@@ -353,146 +557,47 @@ def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict
     ).fetchall())  # fmt: skip
 
 
-def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root: Path) -> None:
-    """Delete from a landed table the lines of files that are no longer in the extracts'
-    folder, so that an incremental build lands what a full build would: the lines of the
-    files present, no others."""
-    # a SQL literal, not a bound list (binding a Python list imports pandas and pyarrow)
-    present = ", ".join("'" + str(path).replace("'", "''") + "'" for path in root.glob("*.csv"))
+def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root: Path,
+                         entity: str) -> None:  # fmt: skip
+    """Delete from a landed table the lines of files that are no longer extracts of the zone
+    (removed, renamed, or now a link), so that an incremental build lands what a full build
+    would: the records of the extracts present, no others."""
+    present = [str(path) for path in extract_files(root, entity)]
+    session.execute("create or replace temp table shop_present (path varchar)")
+    if present:
+        session.executemany("insert into shop_present values (?)", [(p,) for p in present])
     session.execute(
-        f"delete from {relation} where not list_contains([{present}]::varchar[], _source_file)"
+        f"delete from {relation} where _source_file not in (select path from shop_present)"
     )
 
 
 def land_extract(dbt: Any, session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
-    """The body of the `stg_shop__<entity>_landed` models: every line of the extracts on a
+    """The body of the `stg_shop__<entity>_landed` models: every record of the extracts on a
     full build; on an incremental one, in the build's transaction (all of it lands, or
-    none), the lines of removed files deleted and only the new and changed files read."""
+    none), the records of removed files deleted and only new and changed files read."""
     landed = None
     if dbt.is_incremental:
-        forget_removed_files(session, str(dbt.this), root / entity)
+        forget_removed_files(session, str(dbt.this), root, entity)
         landed = landed_signatures(session, str(dbt.this))
-    return land_extract_rows(session, root, entity, landed)
+    return land_extract_rows(session, root, entity, landed, dbt.config.get("tenant_id"))
 
 
-def land_extract_rows(  # noqa: ANN201
-    session: duckdb.DuckDBPyConnection,
-    root: Path,
-    entity: str,
-    landed: dict[str, str] | None = None,
-):
-    """Every data line of the extract files of `entity`, as one relation: the declared,
-    typed columns plus `_source_file`, `_file_signature`, `_line` (in the file, header =
-    line 1), `_status` (`landed` or `rejected`), `_reject_column`, `_reject_reason`,
-    `_raw_line` and `_loaded_at`.
-    Nothing is dropped: a line either lands typed or is rejected with its reason, and a
-    file whose header breaks the contract rejects every one of its lines.
-    `landed` (file -> signature, from an earlier run) skips the files landed as they are
-    now: only new and changed files are read (no rows when there are none)."""
-    contract = CONTRACT[entity]
-    columns = tuple(contract)
-    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in contract.items())
-    reasons = " ".join(f"when '{kind}' then '{text}'" for kind, text in _ERROR_REASONS.items())
-    column_types = " ".join(f"when '{c}' then '{t.lower()}'" for c, t in contract.items())
-    parts = []
-    # a landed row's line is its position in the read: the read must keep the file's order
-    # (the warehouse's profile turns preserve_insertion_order off for speed elsewhere)
-    (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
-    session.execute("set preserve_insertion_order = true")
-    try:
-        files = sorted((root / entity).glob("*.csv"))
-        if not files:
-            raise ValueError(f"no {entity} extracts (*.csv) in {root / entity}")
-        for index, path in enumerate(files):
-            signature = file_signature(path)
-            if landed and landed.get(str(path)) == signature:
-                continue
-            with path.open("rb") as handle:
-                header = handle.readline()
-            problem = _header_problem(header, columns) if header else "empty file"
-            quoted = str(path).replace("'", "''")
-            if problem is not None:
-                lines = _data_lines(path)
-                session.execute(
-                    f"create or replace temp table shop_bad_{index} (line bigint, csv_line varchar)"
-                )
-                if lines:
-                    session.executemany(
-                        f"insert into shop_bad_{index} values (?, ?)",
-                        [(n, line.decode("utf-8", "replace")) for n, line in enumerate(lines, 2)],
-                    )
-                reason = problem.replace("'", "''")
-                parts.append(
-                    f"select {typed}, '{quoted}' as _source_file, "
-                    f"'{signature}' as _file_signature, line as _line, 'rejected' as _status, "
-                    f"null as _reject_column, '{reason}' as _reject_reason, "
-                    f"csv_line as _raw_line from shop_bad_{index}"
-                )
-                continue
-            types = ", ".join(f"'{c}': '{t}'" for c, t in contract.items())
-            session.execute(f"""
-                create or replace temp table shop_rows_{index} as
-                select * from read_csv('{quoted}', columns = {{{types}}}, header = true,
-                    auto_detect = false, delim = ',', quote = '"', escape = '"',
-                    store_rejects = true, rejects_table = 'shop_rejects_{index}',
-                    rejects_scan = 'shop_scans_{index}')
-            """)
-            (valid,) = session.execute(f"select count(*) from shop_rows_{index}").fetchone()
-            (rejected,) = session.execute(
-                f"select count(distinct line) from shop_rejects_{index}"
-            ).fetchone()
-            lines = _count_data_lines(path)
-            if valid + rejected != lines:
-                raise ValueError(
-                    f"{path}: {lines} data lines but {valid} rows read and {rejected} rejected "
-                    "(a record spanning lines?): the extract contract is one record per line"
-                )
-            header_line = header.decode("utf-8").rstrip("\r\n").replace("'", "''")
-            if rejected == 0:  # the n-th row read is the n-th data line: line n + 1
-                numbered = f"select rowid + 2 as _line, * from shop_rows_{index}"
-            else:  # the rows read fill the lines that were not rejected, in order
-                numbered = f"""
-                    select free.line as _line, rows.* exclude (rowid_in_file)
-                    from (select rowid as rowid_in_file, * from shop_rows_{index}) as rows
-                    join (
-                        select range as line, row_number() over (order by range) - 1 as position
-                        from range(2, {lines + 2})
-                        where range not in (select line from shop_rejects_{index})
-                    ) as free on rows.rowid_in_file = free.position
-                """
-            parts.append(f"""
-                select numbered.* exclude (_line), '{quoted}' as _source_file,
-                    '{signature}' as _file_signature, numbered._line,
-                    'landed' as _status, null as _reject_column, null as _reject_reason,
-                    null as _raw_line
-                from ({numbered}) as numbered
-            """)
-            parts.append(f"""
-                select {typed}, '{quoted}' as _source_file, '{signature}' as _file_signature,
-                    line as _line, 'rejected' as _status, column_name as _reject_column,
-                    case
-                        when csv_line = '{header_line}' then 'header line repeated'
-                        else replace(replace(
-                            case error_type {reasons} else lower(error_type) end,
-                            '{{column}}', coalesce(column_name, '?')),
-                            '{{type}}', case column_name {column_types} else 'value' end)
-                    end as _reject_reason,
-                    csv_line as _raw_line
-                from (
-                    select * from shop_rejects_{index}
-                    qualify row_number() over (partition by line order by column_idx) = 1
-                )
-            """)
-    finally:
-        session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
-    if not parts:  # every file landed already, as it is now
-        parts.append(
-            f"select {typed}, null::varchar as _source_file, null::varchar as _file_signature, "
-            "null::bigint as _line, null::varchar as _status, null::varchar as _reject_column, "
-            "null::varchar as _reject_reason, null::varchar as _raw_line limit 0"
-        )
-    lines = " union all by name ".join(f"({p})" for p in parts)
-    return session.sql(
-        f"select * replace (cast(_line as bigint) as _line), current_timestamp as _loaded_at "
-        f"from ({lines})"
-    )
+def zone_inventory(root: Path) -> list[dict]:
+    """Every file of the zone, as the quality report lists it: extracts with their physical
+    lines; ignored and refused files with why (their lines too, where a file can be read)."""
+    rows = []
+    for zone_file in scan_zone(root):
+        lines = None
+        if zone_file.status != "refused":
+            try:
+                compressed = zone_file.path.name.lower().endswith(".gz")
+                lines = count_lines(_read_bytes(zone_file.path, compressed))
+            except (OSError, EOFError, zlib.error):
+                lines = None
+        rows.append({
+            "file_path": str(zone_file.path), "zone_path": zone_file.relative,
+            "entity": zone_file.entity, "file_sequence": zone_file.sequence,
+            "status": zone_file.status, "reason": zone_file.reason,
+            "file_bytes": zone_file.size, "physical_lines": lines,
+        })  # fmt: skip
+    return rows
