@@ -7,10 +7,28 @@
     an engineer typing `dbt build --target <tenant>`), `duckhouse list` shows the last one.
     Called from on-run-end (dbt_project.yml), which dbt runs after failed builds too.
 #}
-{% macro record_build(results) -%}
+{#
+    From on-run-start: the build's row, `running`, committed before any node runs. A build
+    that never reaches on-run-end (killed, the machine lost) leaves it so: `duckhouse list`
+    then says `interrupted`, never the status of the build before.
+#}
+{% macro record_build_start() -%}
     {%- if execute and target.type == 'duckdb' and flags.WHICH in ('build', 'run') -%}
-        {%- set errors = results | selectattr('status', 'equalto', 'error') | list | length -%}
-        {%- set failures = results | selectattr('status', 'equalto', 'fail') | list | length -%}
+        {{ build_log_table() }}
+        insert or replace into duckhouse_meta.builds values (
+            '{{ invocation_id }}',
+            '{{ flags.WHICH }}',
+            cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),
+            null,
+            null,
+            null,
+            null,
+            'running'
+        );
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro build_log_table() -%}
         create schema if not exists duckhouse_meta;
         create table if not exists duckhouse_meta.builds (
             invocation_id varchar primary key,
@@ -22,7 +40,14 @@
             failures integer,
             status varchar
         );
-        insert into duckhouse_meta.builds values (
+{%- endmacro %}
+
+{% macro record_build(results) -%}
+    {%- if execute and target.type == 'duckdb' and flags.WHICH in ('build', 'run') -%}
+        {%- set errors = results | selectattr('status', 'equalto', 'error') | list | length -%}
+        {%- set failures = results | selectattr('status', 'equalto', 'fail') | list | length -%}
+        {{ build_log_table() }}
+        insert or replace into duckhouse_meta.builds values (
             '{{ invocation_id }}',
             '{{ flags.WHICH }}',
             cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from duckhouse import lifecycle, review
+from duckhouse import audit, lifecycle, review
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.landing.ksqldb import lake_dir, read_feeds
@@ -34,6 +34,7 @@ from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
     profiles_dir,
+    published_warehouse_path,
     registry_path,
     tenant_dir,
     warehouse_path,
@@ -151,7 +152,7 @@ def _land_tpch(tenant: Tenant, force: bool) -> None:
 
 
 def _view_counts(tenant_id: str) -> dict[str, int]:
-    with duckdb.connect(str(warehouse_path(tenant_id)), read_only=True) as connection:
+    with duckdb.connect(str(published_warehouse_path(tenant_id)), read_only=True) as connection:
         return {
             view: int(connection.execute(f"select count(*) from {view}").fetchone()[0])
             for view in PUBLIC_VIEWS
@@ -173,25 +174,75 @@ def cmd_land(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     tenants = _select(args.tenants)
     _ensure_profiles(load_registry(registry_path()))
+    failed: list[str] = []
     for tenant in tenants:
         started = time.perf_counter()
         _land(tenant, args.force_land)
-        run_dbt(tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []))
+        built = run_dbt(
+            tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []), check=False
+        )
+        _report_landing(tenant.id)
+        if built.returncode != 0:
+            failed.append(tenant.id)
+            _report_failures(tenant.id, built.returncode)
+            continue
         prune_snapshots(tenant.id)
-        print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s")
-        skipped = _quarantined_files(tenant.id)
-        if skipped:
-            print(f"[{tenant.id}] ksqldb: {len(skipped)} file(s) quarantined, not landed:")
-            for lake_path, reason in skipped:
-                print(f"    {lake_path}: {reason}")
-        quarantined = _quarantined_lines(tenant.id)
-        if quarantined:
-            total = sum(count for *_, count in quarantined)
-            print(f"[{tenant.id}] shop: {total} line(s) quarantined "
-                  "(bronze.stg_shop__quarantine):")  # fmt: skip
-            for entity, rule, count in quarantined:
-                print(f"    {entity}: {count} x {rule}")
+        published = audit.publish_audited(tenant.id, audit.run_results(tenant.id)
+                                          .get("metadata", {}).get("invocation_id"))  # fmt: skip
+        print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s; audited and "
+              f"published to readers in {published.seconds:.1f}s -> {published.path}")  # fmt: skip
+    if failed:
+        raise DbtError(
+            f"build failed for {', '.join(failed)}: nothing of it was published, readers keep "
+            "the last audited build"
+        )
     return EXIT_OK
+
+
+def _report_landing(tenant_id: str) -> None:
+    """What the build's landing did not land: files and lines, with why."""
+    skipped = _quarantined_files(tenant_id)
+    if skipped:
+        print(f"[{tenant_id}] ksqldb: {len(skipped)} file(s) quarantined, not landed:")
+        for lake_path, reason in skipped:
+            print(f"    {lake_path}: {reason}")
+    for status, path, reason in _shop_files_not_landed(tenant_id):
+        print(f"[{tenant_id}] shop: {status} {path}: {reason}")
+    quarantined = _quarantined_lines(tenant_id)
+    if quarantined:
+        total = sum(count for *_, count in quarantined)
+        print(f"[{tenant_id}] shop: {total} line(s) quarantined (bronze.stg_shop__quarantine):")
+        for entity, rule, count in quarantined:
+            print(f"    {entity}: {count} x {rule}")
+
+
+def _report_failures(tenant_id: str, exit_code: int) -> None:
+    print(f"[{tenant_id}] build FAILED (dbt exit {exit_code}): nothing published; readers keep "
+          "the last audited build. Failing nodes:", file=sys.stderr)  # fmt: skip
+    for failure in audit.explain_failures(tenant_id):
+        count = f" ({failure.failures} failing row(s))" if failure.failures else ""
+        print(f"  {failure.status}: {failure.name}{count}", file=sys.stderr)
+        if failure.message and not failure.rows:
+            print(f"    {failure.message.splitlines()[0][:300]}", file=sys.stderr)
+        for row in failure.rows:
+            shown = ", ".join(f"{k}={v}" for k, v in row.items())
+            print(f"    {shown[:300]}", file=sys.stderr)
+
+
+def _shop_files_not_landed(tenant_id: str) -> list[tuple[str, str, str]]:
+    """Files of the shop's zone that are not extracts or could not be read, with why."""
+    path = warehouse_path(tenant_id)
+    if not path.is_file():
+        return []
+    with duckdb.connect(str(path), read_only=True) as connection:
+        try:
+            return connection.execute(
+                "select status, zone_path, reason from bronze.stg_shop__files "
+                "where status <> 'extract' and zone_path not in ('_generator.json', "
+                "'_faults.json') order by zone_path"
+            ).fetchall()
+        except duckdb.CatalogException:
+            return []
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -233,7 +284,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     tenants = load_registry(registry_path())
     print(f"\nduckhouse demo: {len(tenants)} tenants built in {time.perf_counter() - started:.0f}s")
     for tenant in tenants:
-        print(f"\n  {tenant.id} ({tenant.display_name}) -> {warehouse_path(tenant.id)}")
+        print(f"\n  {tenant.id} ({tenant.display_name}) -> {published_warehouse_path(tenant.id)}")
         for view, count in _view_counts(tenant.id).items():
             print(f"    {view:<34} {count:>8,} rows")
     print(
@@ -249,10 +300,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
-    path = warehouse_path(tenant.id)
+    path = published_warehouse_path(tenant.id)  # readers see the last audited build only
     if not path.is_file():
         raise RegistryError(
-            f"tenant '{tenant.id}' has no warehouse yet: duckhouse build {tenant.id}"
+            f"tenant '{tenant.id}' has no audited build yet: duckhouse build {tenant.id}"
         )
     with duckdb.connect(str(path), read_only=True) as connection:
         connection.sql(args.sql).show(max_width=160)
@@ -556,7 +607,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return EXIT_OK
     from rich.table import Table
 
-    colours = {"ok": "green", "failed": "red", "building": "yellow", "never built": "dim"}
+    colours = {"ok": "green", "failed": "red", "interrupted": "red", "building": "yellow",
+               "never built": "dim"}  # fmt: skip
     table = Table(title=f"duckhouse tenants ({registry_path()})", title_justify="left")
     for column in ("tenant", "sources", "schedule", "last build", "view rows", "status"):
         table.add_column(column, justify="right" if column == "view rows" else "left")

@@ -28,8 +28,15 @@ def dbt_env() -> dict[str, str]:
     return env
 
 
-def run_dbt(tenant_id: str, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
-    """Run `dbt <args> --target <tenant>` in the project dir; raise DbtError on failure."""
+def run_dbt(
+    tenant_id: str,
+    *args: str,
+    capture: bool = False,
+    check: bool = True,
+    target_path: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run `dbt <args> --target <tenant>` in the project dir (artifacts in target/<tenant>
+    unless `target_path`); raise DbtError on failure when `check`."""
     validate_tenant_id(tenant_id)
     command = [
         dbt_executable(),
@@ -37,7 +44,7 @@ def run_dbt(tenant_id: str, *args: str, capture: bool = False) -> subprocess.Com
         "--target",
         tenant_id,
         "--target-path",
-        f"target/{tenant_id}",
+        target_path or f"target/{tenant_id}",
     ]
     result = subprocess.run(
         command,
@@ -47,7 +54,7 @@ def run_dbt(tenant_id: str, *args: str, capture: bool = False) -> subprocess.Com
         capture_output=capture,
         check=False,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         detail = f"\n{result.stdout}\n{result.stderr}" if capture else ""
         raise DbtError(
             f"tenant '{tenant_id}': `dbt {' '.join(args)}` failed "

@@ -24,7 +24,14 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from duckhouse.paths import PROJECT_DIR, data_dir, registry_path, tenant_dir, warehouse_path
+from duckhouse.paths import (
+    PROJECT_DIR,
+    data_dir,
+    published_warehouse_path,
+    registry_path,
+    tenant_dir,
+    warehouse_path,
+)
 from duckhouse.tenants import (
     RegistryError,
     Tenant,
@@ -278,7 +285,7 @@ def wipe_dagster_assets(tenant_id: str) -> int:
 @dataclass
 class TenantStatus:
     tenant: Tenant
-    status: str  # ok, failed, never built, building
+    status: str  # ok, failed, interrupted, never built, building, unreadable warehouse: ...
     last_build: str | None = None  # ISO time of the last dbt build/run
     last_build_seconds: float | None = None
     failures: int = 0
@@ -310,35 +317,52 @@ def describe_sources(tenant: Tenant) -> dict[str, str]:
 
 
 def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus:
-    """The tenant's last build (duckhouse_meta.builds, written by every dbt build of it:
-    macros/build_log.sql) and the row counts of its public views."""
+    """The tenant's last build (duckhouse_meta.builds in its build warehouse, written by every
+    dbt build of it: macros/build_log.sql) and the row counts of its public views as readers
+    see them (the last audited build: duckhouse.audit)."""
     status = TenantStatus(tenant, "never built")
     path = warehouse_path(tenant.id)
     if not path.is_file():
         return status
     try:
         connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException:  # a build holds it: DuckDB has one writer
+    except duckdb.IOException as exc:
+        # DuckDB has one writer: a build holds the file. Anything else is not "busy".
+        if "lock" not in str(exc).lower():
+            status.status = f"unreadable warehouse: {str(exc).splitlines()[0]}"
+            return status
         status.status = "building"
+        return status
+    except duckdb.Error as exc:
+        status.status = f"unreadable warehouse: {str(exc).splitlines()[0]}"
         return status
     with connection:
         try:
             last = connection.execute(
-                "select finished_at, finished_at - started_at, errors + failures, status "
-                "from duckhouse_meta.builds order by finished_at desc limit 1"
+                "select coalesce(finished_at, started_at), finished_at - started_at, "
+                "coalesce(errors, 0) + coalesce(failures, 0), status "
+                "from duckhouse_meta.builds order by started_at desc limit 1"
             ).fetchone()
         except duckdb.CatalogException:
             last = None
-        if last is not None:
-            finished, took, failures, state = last
-            status.last_build = finished.isoformat(timespec="seconds") + "Z"
-            status.last_build_seconds = round(took.total_seconds(), 1)
-            status.failures, status.status = int(failures), state
-        counts: dict[str, int | None] = {}
-        for view in public_views:
-            try:
-                counts[view] = int(connection.execute(f"select count(*) from {view}").fetchone()[0])
-            except duckdb.Error:
-                counts[view] = None
+    if last is not None:
+        finished, took, failures, state = last
+        status.last_build = finished.isoformat(timespec="seconds") + "Z"
+        status.last_build_seconds = round(took.total_seconds(), 1) if took else None
+        # the warehouse opened: no build holds it, so a build still `running` was cut short
+        status.failures, status.status = (
+            int(failures),
+            ("interrupted" if state == "running" else state),
+        )
+    published = published_warehouse_path(tenant.id)
+    if published.is_file():
+        with duckdb.connect(str(published), read_only=True) as readers:
+            counts: dict[str, int | None] = {}
+            for view in public_views:
+                try:
+                    (count,) = readers.execute(f"select count(*) from {view}").fetchone()
+                    counts[view] = int(count)
+                except duckdb.Error:
+                    counts[view] = None
         status.view_rows = counts if any(v is not None for v in counts.values()) else None
     return status

@@ -42,3 +42,19 @@ def landing_dir(tenant_id: str) -> Path:
 
 def warehouse_path(tenant_id: str) -> Path:
     return tenant_dir(tenant_id) / f"{validate_tenant_id(tenant_id)}.duckdb"
+
+
+def published_dir(tenant_id: str) -> Path:
+    """What readers see of a tenant: its last audited build (duckhouse.audit)."""
+    return tenant_dir(tenant_id) / "published"
+
+
+def published_warehouse_path(tenant_id: str) -> Path:
+    """The copy of the tenant's warehouse as its last audited build left it: the file
+    `duckhouse query`, `list`, the object-store publishing and BI tools read. The same file
+    name as the build's warehouse, so that its catalog (and its views) keep the name."""
+    return published_dir(tenant_id) / f"{validate_tenant_id(tenant_id)}.duckdb"
+
+
+def kpi_summary_path(tenant_id: str) -> Path:
+    return tenant_dir(tenant_id) / "kpi_summary.json"

@@ -18,7 +18,7 @@ from duckhouse.objectstore import (
     table_bucket,
     tenant_credentials,
 )
-from duckhouse.paths import warehouse_path
+from duckhouse.paths import published_warehouse_path
 from duckhouse.tenants import validate_tenant_id
 
 # what is published: the gold marts and the finance and marketing views
@@ -74,11 +74,14 @@ def published_relations(
 
 
 def publish(tenant_id: str) -> list[PublishedTable]:
-    """Publish the tenant's last successful build (its warehouse, read-only)."""
+    """Publish the tenant's last audited build (its published warehouse, read-only): a
+    failed build is never published (duckhouse.audit)."""
     validate_tenant_id(tenant_id)
-    warehouse = warehouse_path(tenant_id)
+    warehouse = published_warehouse_path(tenant_id)
     if not warehouse.is_file():
-        raise ObjectStoreError(f"tenant '{tenant_id}' has no warehouse at {warehouse}: build it")
+        raise ObjectStoreError(
+            f"tenant '{tenant_id}' has no audited build at {warehouse}: build it"
+        )
     connection = connect_lake(tenant_id)
     try:
         # under the tenant's name: the warehouse's views name their tables with it

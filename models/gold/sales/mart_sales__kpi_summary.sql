@@ -1,15 +1,7 @@
 -- Grain: one row per tenant: the shop's headline numbers. Active customers ordered in the
--- last 90 days before the shop's last order date. A build also writes this row as JSON to
--- <data>/<tenant>/kpi_summary.json, for people who want a file.
-{{
-    config(
-        post_hook=[
-            "{{ export_json(this, env_var('DUCKHOUSE_DATA_DIR', 'data') ~ '/'
-                ~ var('tenant_id', target.name) ~ '/kpi_summary.json') }}",
-        ],
-    )
-}}
-
+-- last 90 days before the shop's last order date. Once a build has passed every test, its
+-- row is also written as JSON to <data>/<tenant>/kpi_summary.json (duckhouse.audit), for
+-- people who want a file: a failed build never rewrites it.
 with orders as (
 
     select * from {{ ref('fct_shop_orders') }}

@@ -581,7 +581,7 @@ def health(tenant: Tenant) -> None:
         st.dataframe(quality, hide_index=True)
     st.subheader("Recent builds")
     st.dataframe(
-        view.query("select * from duckhouse_meta.builds order by finished_at desc limit 10"),
+        view.query("select * from duckhouse_meta.builds order by started_at desc limit 10"),
         hide_index=True,
     )
 

@@ -19,6 +19,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from duckhouse.audit import publish_audited
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import dbt_env, dbt_executable
 from duckhouse.defs.tenancy import layer_of, tenant_pool, tenant_tags
@@ -186,10 +187,16 @@ def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.As
                 .fetch_row_counts()
                 .fetch_column_metadata()
             )
-            # the build published a dashboard snapshot (macros/dashboard.sql): keep three
-            prune_snapshots(tenant.id)
         finally:
             release_warehouse()
+        # reached only when every node passed (a failed build raises above): audited, so
+        # readers may see it (duckhouse.audit); a failed one is never published
+        prune_snapshots(tenant.id)
+        published = publish_audited(tenant.id)
+        context.log.info(
+            f"{tenant.id}: audited build published to readers in {published.seconds:.1f}s "
+            f"({published.path})"
+        )
 
     return _tenant_dbt_assets
 
