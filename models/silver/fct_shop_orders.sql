@@ -38,7 +38,9 @@ final as (
         customers.state as customer_state,
         customers.country as customer_country,
         products.product_name,
-        products.category as product_category
+        products.category as product_category,
+        orders._source_file,
+        orders._line
     from orders
     -- customer_id and product_id are the dimensions' keys: no fan-out
     left join customers
