@@ -225,8 +225,10 @@ def _report_failures(tenant_id: str, exit_code: int) -> None:
         if failure.message and not failure.rows:
             print(f"    {failure.message.splitlines()[0][:300]}", file=sys.stderr)
         for row in failure.rows:
-            shown = ", ".join(f"{k}={v}" for k, v in row.items())
-            print(f"    {shown[:300]}", file=sys.stderr)
+            # where the row came from first (_source_file, _line), then its values
+            items = sorted(row.items(), key=lambda item: not item[0].startswith("_"))
+            shown = ", ".join(f"{k}={v}" for k, v in items)
+            print(f"    {shown[:400]}", file=sys.stderr)
 
 
 def _shop_files_not_landed(tenant_id: str) -> list[tuple[str, str, str]]:
