@@ -569,3 +569,29 @@ def test_corrections_and_removals_land_on_the_next_build(delivered) -> None:
         house, "select count(*) from silver.fct_shop_orders where _source_file = ?", str(target)
     )[0]
     assert count == 1
+
+
+def test_a_new_tenant_is_delivered_unless_demo_data_is_asked_for(tmp_path) -> None:
+    import yaml
+
+    registry = tmp_path / "tenants.yml"
+    registry.write_text("tenants: []\n")
+    house = Lakehouse(
+        tmp_path / "data", registry, tmp_path / "profiles", make_env(tmp_path, registry)
+    )
+    house.cli("create", "plain")
+    house.cli("create", "demo_t", "--demo")
+    house.cli("create", "sized", "--shop-orders", "50")
+    sources = {t["id"]: t["sources"] for t in yaml.safe_load(registry.read_text())["tenants"]}
+    assert sources["plain"]["ksqldb"]["mode"] == sources["plain"]["shop"]["mode"] == "delivered"
+    assert sources["demo_t"]["ksqldb"]["mode"] == sources["demo_t"]["shop"]["mode"] == "generated"
+    assert sources["sized"]["shop"]["mode"] == "generated"
+    assert sources["sized"]["ksqldb"]["mode"] == "delivered"
+    # landing a delivered tenant writes nothing into its ksqlDB and shop zones
+    landed = house.cli("land", "plain")
+    assert "nothing delivered yet" in landed.stdout, landed.stdout
+    assert sorted(p.name for p in house.landing("plain").iterdir()) == ["tpch"]
+    # a registry entry that does not say who writes a zone is refused, naming it
+    registry.write_text(registry.read_text().replace("mode: delivered", "seed: 3", 1))
+    refused = house.cli("list", check=False)
+    assert refused.returncode == 2 and "missing required field 'mode'" in refused.stderr
