@@ -61,6 +61,12 @@ def _headline(name: str, result: dict) -> str:
             f"sf {r['scale_factor']:g}: build {r['build_seconds']} s vs same SQL raw "
             f"{r['raw_seconds']} s = {r['build_vs_raw']}x (target < 1.3x); landing "
             f"{r['landing_seconds']} s; peak {r['peak_mb']['build']} MB"
+            + (
+                f"; audit-publish {r['audit_publish_seconds']} s = "
+                f"{r['audit_over_build']:.1%} of the build ({r['warehouse_mb']} MB copied)"
+                if "audit_publish_seconds" in r
+                else ""
+            )
         )
     if name == "shop_incremental":
         return (

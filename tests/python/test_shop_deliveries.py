@@ -349,6 +349,10 @@ def _write_corpus(zone: Path, other_zone: Path) -> Corpus:
     corpus.expect(
         "symlink to another tenant", "orders/orders_0030.csv", None, "refused", "symbolic link"
     )
+    undecodable = zone / "orders" / os.fsdecode(b"orders_0032_\xff.csv")
+    undecodable.write_text(f"{HEADER}\n{corpus.order()}\n")
+    corpus.expect("name not UTF-8", "orders/orders_0032_\\udcff.csv", None, "refused",
+                  "not valid UTF-8")  # fmt: skip
     fifo = zone / "orders" / "orders_0031.csv"
     os.mkfifo(fifo)
     corpus.expect("named pipe", "orders/orders_0031.csv", None, "refused", "not a regular file")
@@ -392,7 +396,7 @@ def _rows(house: Lakehouse, sql: str, *params: object) -> list[tuple]:
 
 def test_every_hostile_delivery_gets_its_outcome(delivered) -> None:
     house, zone, corpus, _, built = delivered
-    assert len(corpus.expected) >= 45, len(corpus.expected)
+    assert len(corpus.expected) >= 50, len(corpus.expected)
     landed = {}
     with house.connect(TENANT) as connection:
         relation = connection.sql(
@@ -478,6 +482,7 @@ def test_every_file_and_line_is_accounted_for(delivered) -> None:
             "records_landed, records_rejected from bronze.stg_shop__files",
         )
     }
+    found = {name.encode("utf-8", "backslashreplace").decode() for name in found}
     assert set(inventory) == found, set(inventory) ^ found
     for zone_path, (status, physical, record_lines, landed, rejected) in inventory.items():
         if status != "extract":

@@ -129,9 +129,18 @@ def scan_zone(root: Path) -> list[ZoneFile]:
         here = Path(folder)
         for name in [*dirs, *files]:
             path = here / name
-            info = path.lstat()
+            try:
+                info = path.lstat()
+            except OSError:  # gone between listing and looking: the next build sees
+                continue
             relative = str(path.relative_to(root))
-            if path.is_symlink():
+            if not _utf8(str(path)):
+                shown = Path(_printable(str(path)))
+                found.append(ZoneFile(shown, _printable(relative), None, None, "refused",
+                                      "the path is not valid UTF-8: never read", 0))  # fmt: skip
+                if name in dirs:
+                    dirs.remove(name)
+            elif path.is_symlink():
                 target = os.readlink(path)
                 found.append(ZoneFile(path, relative, None, None, "refused",
                                       f"symbolic link (-> {target}): never read", 0))  # fmt: skip
@@ -142,6 +151,18 @@ def scan_zone(root: Path) -> list[ZoneFile]:
                 found.append(_classify(root, path, info.st_size))
         dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
     return sorted(found, key=lambda f: f.relative)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in a file name (surrogate escapes)
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def delivery_order(files: list[ZoneFile]) -> list[ZoneFile]:
@@ -531,7 +552,10 @@ def _extract_sql(
     extracts = [f for f in scan_zone(root) if f.entity == entity and f.status == "extract"]
     for index, zone_file in enumerate(delivery_order(extracts)):
         if landed and str(zone_file.path) in landed:
-            signature = content_signature(zone_file.path)
+            try:
+                signature = content_signature(zone_file.path)
+            except OSError:  # _land_file says why, as the file's own row
+                signature = None
             if landed[str(zone_file.path)] == signature:
                 continue
         signature, sql = _land_file(session, entity, zone_file, index, dates)
