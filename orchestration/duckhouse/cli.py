@@ -192,8 +192,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s; audited and "
               f"published to readers in {published.seconds:.1f}s -> {published.path}")  # fmt: skip
     if failed:
+        names = ", ".join(f"'{tenant_id}'" for tenant_id in failed)
         raise DbtError(
-            f"build failed for {', '.join(failed)}: nothing of it was published, readers keep "
+            f"tenant {names}: `dbt build` failed: nothing of it was published, readers keep "
             "the last audited build"
         )
     return EXIT_OK
