@@ -10,6 +10,8 @@ itself: the files are already there.
 """
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import dagster as dg
@@ -29,17 +31,22 @@ _ACTIVE = [
 
 
 def newest_file_ns(folder: Path) -> int:
-    """Newest modification time (ns) of a data file under `folder`; 0 when there is none."""
-    if not folder.is_dir():
+    """Newest modification time (ns) of a data file under `folder`; 0 when there is none.
+    Links are not followed (a delivered zone may hold one; it is never read)."""
+    if not folder.is_dir() or folder.is_symlink():
         return 0
-    return max(
-        (
-            path.stat().st_mtime_ns
-            for path in folder.rglob("*")
-            if path.is_file() and not path.name.startswith(("_", "."))
-        ),
-        default=0,
-    )
+    newest = 0
+    for here, _dirs, files in os.walk(folder, followlinks=False):
+        for name in files:
+            if name.startswith(("_", ".")):
+                continue
+            try:
+                info = os.lstat(os.path.join(here, name))
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                newest = max(newest, info.st_mtime_ns)
+    return newest
 
 
 def _landed_through(instance: dg.DagsterInstance, key: dg.AssetKey) -> int:

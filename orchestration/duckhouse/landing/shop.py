@@ -254,17 +254,23 @@ def _lines_fast(session: duckdb.DuckDBPyConnection, path: Path, table: str) -> N
         f"compression = '{'gzip' if path.name.lower().endswith('.gz') else 'none'}')",
         [str(path)],
     )
+    # the lines are stored once; splitting them into fields is left to the one query
+    # that reads them (a stored list column costs more to write and read than the split)
     session.execute(f"""
-        create or replace temp table {table} as
-        select
-            rowid + 1 as line,
-            1 as span,
-            text as raw,
-            case when text is not null then string_split(text, ',') end as fields,
-            case when text is null then 'blank line' end as problem
-        from {table}_read
+        create or replace temp table {table}_text as
+        select rowid + 1 as line, text as raw from {table}_read
     """)
     session.execute(f"drop table {table}_read")
+    session.execute(f"""
+        create or replace temp view {table} as
+        select
+            line,
+            1 as span,
+            raw,
+            case when raw is not null then string_split(raw, ',') end as fields,
+            case when raw is null then 'blank line' end as problem
+        from {table}_text
+    """)
 
 
 def _physical_lines(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -346,42 +352,42 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _value_check(column: str, index: int, kind: str) -> tuple[str, str]:
-    """(is the text in fields[index] exactly a value of `kind`, what to say when not)."""
-    value = f"nullif(fields[{index}], '')"
+def _value_check(column: str, index: int, kind: str) -> tuple[str, str] | None:
+    """(is the text v<index> exactly a value of `kind` -- its typed value is t<index> --,
+    what to say when not); None for text, which is always exact."""
+    value, typed = f"v{index}", f"t{index}"
     shown = f"'''' || left({value}, 40) || ''''"
     lowered = kind.lower()
     if lowered in ("bigint", "integer"):
         # exactly the integer's own spelling: no sign +, leading zero, decimals, exponent,
         # hex, digit separators or spaces -- and in the type's range
-        ok = f"cast(try_cast({value} as {kind}) as varchar) = {value}"
+        ok = f"coalesce(cast({typed} as varchar) = {value}, false)"
         say = (f"'{column}: not a valid integer: ' || {shown} || ' (digits, an optional "
                "leading minus, no leading zeros, decimals or separators)'")  # fmt: skip
     elif lowered.startswith("decimal"):
         scale = int(lowered.split(",")[1].strip(" )"))
-        ok = (f"regexp_full_match({value}, '-?(0|[1-9][0-9]*)(\\.[0-9]{{1,{scale}}})?') "
-              f"and try_cast({value} as {kind}) is not null")  # fmt: skip
+        pattern = f"-?(0|[1-9][0-9]*)(\\.[0-9]{{1,{scale}}})?"
+        ok = f"({typed} is not null and regexp_full_match({value}, '{pattern}'))"
         say = (
             f"'{column}: not a valid decimal: ' || {shown} || ' (digits with at most "
             f"{scale} decimals and a point, no exponent, separators or rounding)'"
         )
     elif lowered == "date":
-        ok = f"cast(try_cast({value} as date) as varchar) = {value}"
+        ok = f"coalesce(cast({typed} as varchar) = {value}, false)"
         say = (f"'{column}: not a valid date: ' || {shown} || "
                "' (YYYY-MM-DD, a day that exists; no time of day)'")  # fmt: skip
     else:
-        return "true", "null"
-    return f"({value} is null or coalesce({ok}, false))", say
+        return None
+    return f"({value} is null or {ok})", say
 
 
 def _plausibility(column: str, index: int, kind: str, dates: tuple[date, date]) -> list[tuple]:
-    """(rule, broken when, what to say) of a column whose values are valid but may not be
+    """(rule, broken when, what to say) of a column whose values are exact but may not be
     plausible: dates outside the tenant's window, negative ids."""
-    value = f"nullif(fields[{index}], '')"
+    value, typed = f"v{index}", f"t{index}"
     lowered = kind.lower()
     if lowered == "date":
         first, last = dates
-        typed = f"try_cast({value} as date)"
         return [(
             f"{column}_plausible",
             f"{typed} not between date '{first}' and date '{last}'",
@@ -389,7 +395,7 @@ def _plausibility(column: str, index: int, kind: str, dates: tuple[date, date]) 
             f"{first}..{last} (registry sources.shop.valid_from / future_days)'",
         )]  # fmt: skip
     if lowered == "bigint" and column.endswith("_id"):
-        return [(f"{column}_not_negative", f"try_cast({value} as bigint) < 0",
+        return [(f"{column}_not_negative", f"{typed} < 0",
                  f"'{column}_not_negative: ' || {value} || ' is a negative id'")]  # fmt: skip
     return []
 
@@ -397,47 +403,70 @@ def _plausibility(column: str, index: int, kind: str, dates: tuple[date, date]) 
 def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
               header_problem: str | None, dates: tuple[date, date]) -> str:  # fmt: skip
     """The records of one file as landed rows: typed when every value converts exactly
-    and is plausible, otherwise `rejected` with the first problem, its column and rule."""
+    and is plausible, otherwise `rejected` with the first problem, its column and rule.
+    Each value is split out, converted and checked once (`failed_at` numbers the first
+    check a record fails); the reason is spelled only for the records that fail."""
     contract = CONTRACT[entity]
     columns = tuple(contract)
     width = len(columns)
-    checks = [(c, *_value_check(c, i, t)) for i, (c, t) in enumerate(contract.items(), 1)]
-    rules = [r for i, (c, t) in enumerate(contract.items(), 1) for r in
-             [(c, *rule) for rule in _plausibility(c, i, t, dates)]]  # fmt: skip
+    indexed = list(enumerate(contract.items(), 1))
+    checks = [(i, c, check) for i, (c, t) in indexed if (check := _value_check(c, i, t))]
+    rules = [(i, c, *rule) for i, (c, t) in indexed for rule in _plausibility(c, i, t, dates)]
     header = "[" + ", ".join(_sql_text(c) for c in columns) + "]::varchar[]"
     whole = _sql_text(header_problem) if header_problem else "null"
-    reason = "\n".join([
+    fail = "\n".join([
         "case",
-        f"    when {whole} is not null then {whole}",
-        "    when problem is not null then problem",
-        f"    when fields = {header} then 'header line repeated'",
-        f"    when len(fields) < {width} then 'too few fields (' || len(fields) || ' of {width})'",
-        f"    when len(fields) > {width} then 'too many fields (' || len(fields) || ' of {width})'",
-        *(f"    when not {ok} then {say}" for _, ok, say in checks if ok != "true"),
-        *(f"    when {broken} then {say}" for _, _, broken, say in rules),
+        f"    when {whole} is not null then -3",
+        "    when problem is not null then -2",
+        f"    when n_fields = {width} and fields = {header} then -1",
+        f"    when n_fields <> {width} then 0",
+        *(f"    when not {ok} then {i}" for i, _, (ok, _) in checks),
+        *(f"    when {broken} then {100 + n}" for n, (_, _, _, broken, _) in enumerate(rules)),
+        "end",
+    ])  # fmt: skip
+    reason = "\n".join([
+        "case failed_at",
+        f"    when -3 then {whole}",
+        "    when -2 then problem",
+        "    when -1 then 'header line repeated'",
+        f"    when 0 then 'too ' || case when n_fields < {width} then 'few' else 'many' end"
+        f" || ' fields (' || n_fields || ' of {width})'",
+        *(f"    when {i} then {say}" for i, _, (_, say) in checks),
+        *(f"    when {100 + n} then {say}" for n, (_, _, _, _, say) in enumerate(rules)),
         "end",
     ])  # fmt: skip
     column = "\n".join([
-        "case",
-        f"    when {whole} is not null or problem is not null then null",
-        f"    when fields = {header} or len(fields) <> {width} then null",
-        *(f"    when not {ok} then '{c}'" for c, ok, _ in checks if ok != "true"),
-        *(f"    when {broken} then '{c}'" for c, _, broken, _ in rules),
+        "case failed_at",
+        *(f"    when {i} then '{c}'" for i, c, _ in checks),
+        *(f"    when {100 + n} then '{c}'" for n, (_, c, _, _, _) in enumerate(rules)),
         "end",
     ])  # fmt: skip
     rule = "\n".join([
         "case",
-        f"    when {whole} is not null or problem is not null then 'contract'",
-        f"    when fields = {header} or len(fields) <> {width} then 'contract'",
-        *(f"    when not {ok} then 'contract'" for _, ok, _ in checks if ok != "true"),
-        *(f"    when {broken} then '{name}'" for _, name, broken, _ in rules),
+        "    when failed_at is null then null",
+        *(f"    when failed_at = {100 + n} then '{name}'"
+          for n, (_, _, name, _, _) in enumerate(rules)),
+        "    else 'contract'",
         "end",
     ])  # fmt: skip
-    typed = ", ".join(
-        f"case when _reject_reason is null then try_cast(nullif(fields[{i}], '') as {t}) end as {c}"
-        for i, (c, t) in enumerate(contract.items(), 1)
-    )
+    values = ", ".join(f"nullif(fields[{i}], '') as v{i}" for i, _ in indexed)
+    converted = ", ".join(f"try_cast(v{i} as {t}) as t{i}" for i, (_, t) in indexed)
+    typed = ", ".join(f"case when failed_at is null then t{i} end as {c}" for i, (c, _) in indexed)
     return f"""
+        with records as (
+            select line, span, raw, fields, problem, len(fields) as n_fields, {values}
+            from {table}
+            where line > 1
+        ),
+
+        converted as (
+            select *, {converted} from records
+        ),
+
+        checked as (
+            select *, {fail} as failed_at from converted
+        )
+
         select
             {typed},
             {_sql_text(str(zone_file.path))} as _source_file,
@@ -445,16 +474,12 @@ def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
             {_sql_text(signature)} as _file_signature,
             line as _line,
             span as _line_count,
-            case when _reject_reason is null then 'landed' else 'rejected' end as _status,
-            _reject_rule,
-            _reject_column,
-            _reject_reason,
-            case when _reject_reason is not null then raw end as _raw_line
-        from (
-            select *, {reason} as _reject_reason, {column} as _reject_column, {rule} as _reject_rule
-            from {table}
-            where line > 1
-        )
+            case when failed_at is null then 'landed' else 'rejected' end as _status,
+            {rule} as _reject_rule,
+            {column} as _reject_column,
+            {reason} as _reject_reason,
+            case when failed_at is not null then raw end as _raw_line
+        from checked
     """
 
 
