@@ -83,6 +83,8 @@ def publish_audited(tenant_id: str, invocation_id: str | None = None) -> Publish
     source = warehouse_path(tenant_id)
     target = published_warehouse_path(tenant_id)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for left in target.parent.glob(".staging-*"):  # of a publish that was killed
+        shutil.rmtree(left, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
         copy = staging / target.name
