@@ -21,6 +21,26 @@
 {%- endmacro %}
 
 {#
+    A post-hook of the incremental models that merge: the rows of keys the upstream no
+    longer has, after it was rebuilt. A rebuilt upstream (see upstream_kept; a ksqlDB stream
+    also gives every row a new landing time when files were removed or replaced:
+    ksqldb_forget_files) makes the run recompute every key still there, so every row kept
+    is at least as new as the upstream's oldest row; a row older than that (the events of a
+    removed file, the day or method only they made) is stale and goes, as on a full build.
+    On any other run every row is at least that new: nothing is deleted.
+#}
+{% macro forget_stale_rows(upstream, upstream_column, column) -%}
+    {%- if execute -%}
+        delete from {{ this }}
+        where
+            not exists (select 1 from {{ upstream }} as upstream_rows)
+            or {{ column }} < (
+                select min(oldest.{{ upstream_column }}) from {{ upstream }} as oldest
+            )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
     The filter of an incremental run: only upstream rows landed after the model's
     watermark (`_landed_through`); nothing on a full build.
 #}

@@ -1,36 +1,106 @@
 {#
-    The valid files of a ksqlDB feed that the model has not landed yet (all of them on a
-    full build), from the lake inventory stg_ksqldb__lake_files.
+    The valid data files of a ksqlDB feed that the model has not landed as they are now
+    (all of them on a full build), from the lake inventory stg_ksqldb__lake_files: a file
+    landed before whose bytes changed (another sha256) is new again. A path is only ever
+    pasted into SQL as a quoted literal (quotes doubled), and never one holding a glob
+    character: the inventory quarantines those, and this refuses to go on if one came.
 #}
 {% macro ksqldb_new_files(feed, only_latest_version=false) -%}
     {#- at parse time, and for the linter's empty target, there is no inventory to read -#}
     {%- if not execute or load_relation(ref('stg_ksqldb__lake_files')) is none -%}
         {{ return([]) }}
     {%- endif -%}
+    {%- set compare = is_incremental() and ksqldb_has_signatures(this) -%}
     {%- set query -%}
-        select files.file_path
-        from {{ ref('stg_ksqldb__lake_files') }} as files
-        where files.feed = '{{ feed }}' and files.status = 'valid'
-        {%- if only_latest_version %}
-            and files.table_version = (
-                select max(versions.table_version)
-                from {{ ref('stg_ksqldb__lake_files') }} as versions
-                where versions.feed = '{{ feed }}' and versions.status = 'valid'
-            )
+        with valid as (
+
+            {{ ksqldb_valid_files(feed) }}
+
+        ){%- if compare %},
+
+        landed as (
+
+            {{ ksqldb_landed_files() }}
+
+        ){%- endif %}
+
+        select valid.file_path
+        from valid
+        {%- if compare %}
+            left join landed
+                on valid.file_path = landed._source_file
         {%- endif %}
-        {%- if is_incremental() %}
-            and files.file_path not in (select distinct landed._source_file from {{ this }} as landed)
-        {%- endif %}
-        order by files.file_path
+        where
+            true
+            {%- if only_latest_version %}
+                and valid.table_version = (select max(versions.table_version) from valid as versions)
+            {%- endif %}
+            {%- if compare %}
+                and not {{ ksqldb_landed_as_valid() }}
+            {%- endif %}
+        order by valid.file_path
     {%- endset -%}
-    {{- return(run_query(query).columns[0].values() | list) -}}
+    {%- set files = run_query(query).columns[0].values() | list -%}
+    {%- for file in files -%}
+        {%- for character in ['*', '?', '[', ']', '{', '}'] -%}
+            {%- if character in file -%}
+                {{ exceptions.raise_compiler_error(
+                    "ksqlDB: a path holding a glob character reached read_parquet: " ~ file) }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(files) -}}
+{%- endmacro %}
+
+{#- The valid data files of a feed in the lake inventory. -#}
+{% macro ksqldb_valid_files(feed) -%}
+    select
+        files.file_path,
+        files.file_signature,
+        files.table_version
+    from {{ ref('stg_ksqldb__lake_files') }} as files
+    where
+        files.feed = '{{ feed }}'
+        and files.file_kind = 'data'
+        and files.status = 'valid'
+{%- endmacro %}
+
+{#-
+    The files a stream has landed, each with the lowest and highest signature its rows
+    carry and whether some carry none (grouped by file alone: a tenth of the cost of a
+    distinct over both columns, on a year's rows).
+-#}
+{% macro ksqldb_landed_files() -%}
+    select
+        landed_rows._source_file,
+        min(landed_rows._file_signature) as lowest_signature,
+        max(landed_rows._file_signature) as highest_signature,
+        count(landed_rows._file_signature) < count(*) as has_unsigned_rows
+    from {{ this }} as landed_rows
+    group by landed_rows._source_file
+{%- endmacro %}
+
+{#- Whether a landed file (`landed`) holds rows of exactly the valid version (`valid`). -#}
+{% macro ksqldb_landed_as_valid() -%}
+    coalesce(
+        landed.lowest_signature = valid.file_signature
+        and landed.highest_signature = valid.file_signature
+        and not landed.has_unsigned_rows,
+        false
+    )
+{%- endmacro %}
+
+{#- Whether a landed stream records the signature of the file each row came from. -#}
+{% macro ksqldb_has_signatures(relation) -%}
+    {%- set names = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {{- return('_file_signature' in names) -}}
 {%- endmacro %}
 
 {#
     A stream landed 1:1: the columns the export files carry (new columns of later
-    partitions included, `union_by_name`), plus where each row came from. Only files not
-    landed yet are read; with none (a disabled feed), the result is empty with the feed's
-    columns.
+    partitions included, `union_by_name`), plus where each row came from: the file, its
+    signature and its day partition (the inventory's, checked). Only files not landed yet
+    are read; with none (a disabled feed), the result is empty with the contract's columns.
 #}
 {% macro ksqldb_stream(feed) -%}
     {{- return(adapter.dispatch('ksqldb_stream', 'duckhouse')(feed)) -}}
@@ -42,17 +112,81 @@
         select * from {{ this }} where false
     {%- else -%}
         select
-            * exclude (year, month, day, filename),
-            cast(filename as varchar) as _source_file,
-            {{ ksqldb_partition_date() }} as _partition_date,
-            {{ dbt.current_timestamp() }} as _loaded_at
-        from {{ ksqldb_files_relation(feed, files, union_by_name=true) }}
+            delivered.* exclude (_ksqldb_file),
+            files.file_path as _source_file,
+            files.partition_date as _partition_date,
+            {{ dbt.current_timestamp() }} as _loaded_at,
+            files.file_signature as _file_signature
+        from {{ ksqldb_files_relation(feed, files, union_by_name=true) }} as delivered
+        -- file_path is the inventory's key: one row per file, no fan-out
+        inner join {{ ref('stg_ksqldb__lake_files') }} as files
+            on delivered._ksqldb_file = files.file_path
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    A ksqlDB table landed 1:1 from its latest version only (earlier versions are kept by
-    the export for a week; they are history, not state).
+    After an incremental stream landed its new files (a post-hook, in the same
+    transaction: DuckDB cannot alter a table a transaction already changed, and a drift
+    column is added before the insert): the rows of files that are no longer valid as they
+    were landed -- removed, replaced by other bytes (their new rows carry the new
+    signature and stay), quarantined, their feed disabled or archived -- are deleted, so
+    that the stream holds what a full build would. When any are, every row left gets this
+    build's landing time: the models below then see an upstream rebuilt and recompute from
+    it (upstream_kept, forget_stale_rows) instead of keeping what the deleted rows added.
+#}
+{% macro ksqldb_forget_files(feed) -%}
+    {{- return(adapter.dispatch('ksqldb_forget_files', 'duckhouse')(feed)) -}}
+{%- endmacro %}
+
+{% macro default__ksqldb_forget_files(feed) -%}
+    {#- Trino lands every file of the feed's table on a full build; nothing to forget -#}
+{%- endmacro %}
+
+{% macro duckdb__ksqldb_forget_files(feed) -%}
+    {%- if execute and is_incremental() -%}
+        {%- if not ksqldb_has_signatures(this) -%}
+            {#- landed before rows had signatures, and no valid file to land again -#}
+            delete from {{ this }}
+        {%- else -%}
+            create or replace temp table ksqldb_forgotten__{{ feed }} as
+            with valid as (
+
+                {{ ksqldb_valid_files(feed) }}
+
+            ),
+
+            landed as (
+
+                {{ ksqldb_landed_files() }}
+
+            )
+
+            select
+                landed._source_file,
+                valid.file_signature as kept_signature
+            from landed
+            left join valid
+                on landed._source_file = valid.file_path
+            where not {{ ksqldb_landed_as_valid() }};
+            update {{ this }} set _loaded_at = {{ dbt.current_timestamp() }}
+            where exists (select 1 from ksqldb_forgotten__{{ feed }});
+            delete from {{ this }} as landed_rows
+            where exists (
+                select 1 from ksqldb_forgotten__{{ feed }} as forgotten
+                where
+                    forgotten._source_file = landed_rows._source_file
+                    and (
+                        forgotten.kept_signature is null
+                        or landed_rows._file_signature is distinct from forgotten.kept_signature
+                    )
+            )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    A ksqlDB table landed 1:1 from its latest valid version only (earlier versions are kept
+    by the export for a week; they are history, not state).
 #}
 {% macro ksqldb_table(feed) -%}
     {{- return(adapter.dispatch('ksqldb_table', 'duckhouse')(feed)) -}}
@@ -61,33 +195,87 @@
 {% macro duckdb__ksqldb_table(feed) -%}
     {%- set files = ksqldb_new_files(feed, only_latest_version=true) -%}
     select
-        * exclude (version, filename),
-        cast(replace(cast(version as varchar), 'v', '') as integer) as _table_version,
-        cast(filename as varchar) as _source_file,
+        delivered.* exclude (_ksqldb_file),
+        files.table_version as _table_version,
+        files.file_path as _source_file,
         {{ dbt.current_timestamp() }} as _loaded_at
-    from {{ ksqldb_files_relation(feed, files, hive_types_autocast=false) }}
+    from {{ ksqldb_files_relation(feed, files) }} as delivered
+    -- file_path is the inventory's key: one row per file, no fan-out
+    inner join {{ ref('stg_ksqldb__lake_files') }} as files
+        on delivered._ksqldb_file = files.file_path
 {%- endmacro %}
 
 {#
-    The given files of a feed as a relation; with no files (a disabled feed, nothing new),
-    the feed's source with no rows, so that the columns are still the feed's.
+    The given files of a feed as a relation, each row with the file it came from
+    (`_ksqldb_file`). With no files (a disabled feed, nothing new), no rows with the
+    contract's columns (reference.ksqldb_feed_contract): nothing is read, no folder listed.
 #}
-{% macro ksqldb_files_relation(feed, files, union_by_name=false, hive_types_autocast=true) -%}
+{% macro ksqldb_files_relation(feed, files, union_by_name=false) -%}
     {%- if files -%}
         read_parquet(
-            [{% for file in files %}'{{ file }}'{{ ", " if not loop.last }}{% endfor %}],
-            hive_partitioning = true,
+            [
+                {%- for file in files %}
+                '{{ file | replace("'", "''") }}'{{ "," if not loop.last }}
+                {%- endfor %}
+            ],
+            hive_partitioning = false,
             {%- if union_by_name %}
             union_by_name = true,
             {%- endif %}
-            {%- if not hive_types_autocast %}
-            hive_types_autocast = false,
-            {%- endif %}
-            filename = true
+            filename = '_ksqldb_file'
         )
     {%- else -%}
-        (select * from {{ source('ksqldb', feed) }} where false)
+        ({{ ksqldb_empty_relation(feed) }})
     {%- endif -%}
+{%- endmacro %}
+
+{#
+    The contract of a feed (reference.ksqldb_feed_contract, in the columns' order): a list
+    of (column, DuckDB type), struct fields as `struct.field`. Empty where no warehouse can
+    be read (parse time, the linter's target, an offline compile).
+#}
+{% macro ksqldb_contract(feed) -%}
+    {%- set contract = ref('ksqldb_feed_contract') -%}
+    {%- if not execute or offline_compile() or load_relation(contract) is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        select contract.column_name, contract.data_type
+        from {{ contract }} as contract
+        where contract.feed = '{{ feed }}'
+        order by contract.ordinal
+    {%- endset -%}
+    {{- return(run_query(query).rows | map('list') | list) -}}
+{%- endmacro %}
+
+{#
+    No rows, with the columns of a feed's contract (struct fields assembled into their
+    struct) and `_ksqldb_file`.
+#}
+{% macro ksqldb_empty_relation(feed) -%}
+    {%- set columns = {} -%}
+    {%- set order = [] -%}
+    {%- for row in ksqldb_contract(feed) -%}
+        {%- set parts = row[0].split('.', 1) -%}
+        {%- if parts[0] not in columns -%}
+            {%- do order.append(parts[0]) -%}
+            {%- do columns.update({parts[0]: []}) -%}
+        {%- endif -%}
+        {%- do columns[parts[0]].append((parts[1] if parts | length > 1 else none, row[1])) -%}
+    {%- endfor %}
+    select
+        {%- for name in order %}
+        {%- set fields = columns[name] %}
+        {%- if fields[0][0] is none %}
+        cast(null as {{ fields[0][1] }}) as {{ adapter.quote(name) }},
+        {%- else %}
+        cast(null as struct(
+            {%- for field in fields %}{{ adapter.quote(field[0]) }} {{ field[1] }}{{ ", " if not loop.last }}{% endfor -%}
+        )) as {{ adapter.quote(name) }},
+        {%- endif %}
+        {%- endfor %}
+        cast(null as varchar) as _ksqldb_file
+    where false
 {%- endmacro %}
 
 {#
@@ -127,7 +315,8 @@
         *,
         "$path" as _source_file,
         {{ ksqldb_partition_date() }} as _partition_date,
-        {{ dbt.current_timestamp() }} as _loaded_at
+        {{ dbt.current_timestamp() }} as _loaded_at,
+        cast(null as varchar) as _file_signature
     from {{ source('ksqldb', feed) }}
     {%- if is_incremental() %}
     where "$path" not in (select landed._source_file from {{ this }} as landed)

@@ -73,3 +73,19 @@
     cross join unnest(sequence({{ first_day }}, {{ last_day }}, interval '1' day))
         as days ({{ day_column }})
 {%- endmacro %}
+
+{#
+    The values of a group as one text, separated and ordered: string_agg's ORDER BY is
+    DuckDB's (and PostgreSQL's), Trino writes LISTAGG ... WITHIN GROUP.
+#}
+{% macro text_list(expression, separator, order_by) -%}
+    {{- return(adapter.dispatch('text_list', 'duckhouse')(expression, separator, order_by)) -}}
+{%- endmacro %}
+
+{% macro duckdb__text_list(expression, separator, order_by) -%}
+    string_agg({{ expression }}, '{{ separator }}' order by {{ order_by }})
+{%- endmacro %}
+
+{% macro trino__text_list(expression, separator, order_by) -%}
+    listagg({{ expression }}, '{{ separator }}') within group (order by {{ order_by }})
+{%- endmacro %}

@@ -8,7 +8,7 @@
 {#- year, month, day: the partition columns Trino's bronze keeps (macros/ksqldb.sql) -#}
 {%- set known = [
     'event_id', 'user', 'payment', 'product', 'location', 'event_time', 'rowtime',
-    '_source_file', '_partition_date', '_loaded_at', 'year', 'month', 'day',
+    '_source_file', '_partition_date', '_loaded_at', '_file_signature', 'year', 'month', 'day',
 ] -%}
 {%- set drift = [] -%}
 {%- if execute and not offline_compile() -%}
@@ -38,6 +38,7 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='delete+insert',
+        post_hook="{{ forget_stale_rows(ref('stg_ksqldb__transaction_stream'), '_loaded_at', '_last_landed_at') }}",
         on_schema_change='append_new_columns',
     )
 }}

@@ -39,6 +39,10 @@ def prepare_ksqldb(tenant: Tenant, *, force: bool = False) -> ZoneReport:
             f"{result.seconds:.1f}s -> {result.path}"
         )
         return ZoneReport("ksqldb", path, "generated", not result.skipped, message)
+    if path.is_symlink():
+        return ZoneReport("ksqldb", path, "delivered", False,
+                          f"delivered lake at {path} is a symbolic link: refused, never read "
+                          "(the build lands nothing from it)")  # fmt: skip
     if not path.is_dir():
         return ZoneReport("ksqldb", path, "delivered", False,
                           f"delivered, nothing delivered yet at {path} (read-only)")  # fmt: skip

@@ -128,11 +128,18 @@ def test_feeds_are_managed_and_disabled_feeds_are_not_landed(lake_tenant) -> Non
     # naming it there again; the build does not land the disabled one
     _registry(Path(env["DUCKHOUSE_REGISTRY"]))
     _cli(env, "build", TENANT)
-    landed = dict(
-        _query(root, "select feed, count(*) from bronze.stg_ksqldb__lake_files group by feed")
-    )
+    # the inventory lists every file; only the valid data files land
+    landed = dict(_query(root, (
+        "select feed, count(*) from bronze.stg_ksqldb__lake_files "
+        "where file_kind = 'data' and status = 'valid' group by feed"
+    )))  # fmt: skip
     assert "transaction_stream_blacklisted" not in landed
     assert landed["transaction_stream"] == 12 * 3
+    reasons = _query(root, (
+        "select distinct reason from bronze.stg_ksqldb__lake_files "
+        "where feed = 'transaction_stream_blacklisted' and file_kind = 'data'"
+    ))  # fmt: skip
+    assert reasons == [("feed transaction_stream_blacklisted is disabled: not landed",)]
     (rows,) = _query(
         root, "select count(*) from bronze.stg_ksqldb__transaction_stream_blacklisted"
     )[0]

@@ -1,6 +1,7 @@
--- Files of the ksqlDB lake that could not be landed (empty, not Parquet), with the path
--- and the reason. A warning, not an error: the other files and feeds are landed, and the
--- build says which files it skipped.
+-- Files of the ksqlDB lake that could not be landed (a layout rule, empty, not Parquet,
+-- the feed's schema contract, a malformed metadata file or feed definition), with the
+-- path and the reason (docs/sources.md). A warning, not an error: the other files and
+-- feeds are landed, and the build says which files it skipped.
 {{ config(severity='warn') }}
 
 select

@@ -1,83 +1,67 @@
-"""Every file of the tenant's ksqlDB export lake that a build has seen: one row per file,
-`valid` (a readable Parquet file, with its row count) or `quarantined` (with the reason).
+"""Every entry of the tenant's ksqlDB export lake, one row each: `valid` (lands; metadata
+and feed definitions: checked and fine), `quarantined` (with the reason), `ignored` (with
+the reason: a disabled, archived or undefined feed, the generator's state, an unknown file)
+or `refused` (a symbolic link or a special file, never opened) -- the rules are
+duckhouse.landing.ksqldb's (docs/sources.md, "ksqlDB export lake").
 
-Only the feeds defined under `feeds/active/` and enabled are inventoried; disabled and
-archived feeds are not landed. Incremental: a run looks only at files it has not seen
-(a late file in an old partition is new too). The bronze stream and table models read the
-valid files listed here, so one corrupt file never stops the other files or feeds.
+Every build lists the whole lake and forgets the files that are gone, so the inventory is
+the lake as it is now; a data file whose bytes (sha256) did not change since the last build
+is not read again. The bronze stream and table models read the valid data files listed
+here, so one bad file never stops the other files or feeds.
 """
 
-import re
-from datetime import UTC, date, datetime
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from duckhouse.landing.ksqldb import read_feeds
-
-PARTITION = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})")
-VERSION = re.compile(r"version=v(\d+)")
-EXPORTED = re.compile(r"_(\d{8}_\d{6})\.parquet$")
-COLUMNS = (
-    "file_path varchar, lake_path varchar, feed varchar, feed_kind varchar, "
-    "partition_date date, table_version integer, exported_at timestamp, file_bytes bigint, "
-    "row_count bigint, status varchar, reason varchar, discovered_at timestamp"
-)
+from duckhouse.landing.ksqldb import INVENTORY_COLUMNS, lake_inventory
 
 
-def _inspect(session: duckdb.DuckDBPyConnection, path: Path) -> tuple[int | None, str, str | None]:
-    if path.stat().st_size == 0:
-        return None, "quarantined", "empty file (0 bytes)"
-    try:
-        (rows,) = session.execute(
-            "select sum(num_rows) from parquet_file_metadata(?)", [str(path)]
-        ).fetchone()
-    except Exception as exc:
-        return None, "quarantined", f"not a readable Parquet file: {str(exc).splitlines()[0]}"
-    return int(rows or 0), "valid", None
+def _previous(session: duckdb.DuckDBPyConnection, relation: str) -> dict[str, dict]:
+    """The last build's rows, by file path (the columns it had: an older inventory lacks
+    some, and then its files are checked again)."""
+    cursor = session.execute(f"select * from {relation}")
+    names = [column[0] for column in cursor.description]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    dbt.config(materialized="incremental", unique_key="file_path")
-    lake = Path(dbt.config.get("lake_path")).resolve()
-    if not (lake / "feeds" / "active").is_dir():
-        raise RuntimeError(f"ksqlDB lake not found or without feeds: {lake}")
+    dbt.config(
+        materialized="incremental", unique_key="file_path", on_schema_change="append_new_columns"
+    )
+    configured = Path(os.path.abspath(dbt.config.get("lake_path")))
+    # the folders above the lake are the platform's (resolved); the lake folder itself is
+    # the exporter's and is never resolved: a link there is refused, not followed
+    lake = configured.parent.resolve() / configured.name
+    if not lake.is_symlink() and not lake.is_dir():
+        raise RuntimeError(f"ksqlDB lake not found: {lake} (nothing delivered yet?)")
 
-    seen = set()
-    if dbt.is_incremental:
-        seen = {row[0] for row in session.execute(f"select file_path from {dbt.this}").fetchall()}
-
+    previous = _previous(session, str(dbt.this)) if dbt.is_incremental else {}
     now = datetime.now(UTC).replace(tzinfo=None)
-    rows = []
-    # the feed rules (active, enabled) are the CLI's own: one definition of what lands
-    for feed in (f for f in read_feeds(lake) if f["status"] == "active"):
-        for path in sorted((lake / feed["path"]).rglob("*.parquet")):
-            if str(path) in seen:
-                continue
-            relative = str(path.relative_to(lake))
-            partition = PARTITION.search(relative)
-            version = VERSION.search(relative)
-            exported = EXPORTED.search(path.name)
-            row_count, status, reason = _inspect(session, path)
-            rows.append((
-                str(path),
-                relative,
-                feed["name"],
-                feed["kind"],
-                date(*map(int, partition.groups())) if partition else None,
-                int(version.group(1)) if version else None,
-                datetime.strptime(exported.group(1), "%Y%m%d_%H%M%S") if exported else None,
-                path.stat().st_size,
-                row_count,
-                status,
-                reason,
-                now,
-            ))  # fmt: skip
+    files = lake_inventory(session, lake, previous, now)
 
-    session.execute(f"create or replace temp table ksqldb_new_files ({COLUMNS})")
-    if rows:
+    columns = ", ".join(f"{name} {data_type}" for name, data_type in INVENTORY_COLUMNS)
+    session.execute(f"create or replace temp table ksqldb_lake_files ({columns})")
+    if files:
+        placeholders = ", ".join("?" for _ in INVENTORY_COLUMNS)
         session.executemany(
-            "insert into ksqldb_new_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+            f"insert into ksqldb_lake_files values ({placeholders})",
+            [entry.as_row() for entry in files],
         )
-    return session.table("ksqldb_new_files")
+    if dbt.is_incremental:
+        # an older inventory gets its new columns first: DuckDB cannot alter a table that
+        # the transaction already changed (the delete below)
+        have = {row[0] for row in session.execute(f"describe {dbt.this}").fetchall()}
+        for name, data_type in INVENTORY_COLUMNS:
+            if name not in have:
+                session.execute(f"alter table {dbt.this} add column {name} {data_type}")
+        # forget the files that are gone (removed, renamed, now a link): the inventory
+        # is the lake as it is, as a full build would list it
+        session.execute(
+            f"delete from {dbt.this} where file_path not in "
+            "(select file_path from ksqldb_lake_files)"
+        )
+    return session.table("ksqldb_lake_files")

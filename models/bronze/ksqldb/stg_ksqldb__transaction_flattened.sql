@@ -1,12 +1,15 @@
 -- One row per delivered event of the `transaction_flattened` export
--- (duplicates included: exactly-once is silver's job), appended file by file.
+-- (duplicates included: exactly-once is silver's job), appended file by file; the rows
+-- of a file no longer valid as it was landed are deleted after (macros/ksqldb.sql).
 -- depends_on: {{ source('ksqldb', 'transaction_flattened') }}
 -- depends_on: {{ ref('stg_ksqldb__lake_files') }}
+-- depends_on: {{ ref('ksqldb_feed_contract') }}
 {{
     config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='append_new_columns',
+        post_hook="{{ ksqldb_forget_files('transaction_flattened') }}",
     )
 }}
 

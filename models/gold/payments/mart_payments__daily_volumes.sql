@@ -8,6 +8,7 @@
         materialized='incremental',
         unique_key=['event_date', 'payment_method', 'country'],
         incremental_strategy='delete+insert',
+        post_hook="{{ forget_stale_rows(ref('fct_transaction_events'), '_last_landed_at', '_landed_through') }}",
     )
 }}
 

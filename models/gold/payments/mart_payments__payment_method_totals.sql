@@ -6,6 +6,7 @@
         materialized='incremental',
         unique_key='payment_method',
         incremental_strategy='delete+insert',
+        post_hook="{{ forget_stale_rows(ref('fct_transaction_events'), '_first_landed_at', '_landed_through') }}",
     )
 }}
 

@@ -7,6 +7,7 @@
         materialized='incremental',
         unique_key=['user_id', 'currency'],
         incremental_strategy='delete+insert',
+        post_hook="{{ forget_stale_rows(ref('fct_transaction_events'), '_first_landed_at', '_landed_through') }}",
     )
 }}
 

@@ -1,7 +1,8 @@
 -- On Trino: the lake inventory from the feeds' tables in the tenant's catalog, one row per
 -- file (Trino's "$path" and "$file_size"). Trino reads the files itself, so every file it
 -- lists is `valid`: an unreadable file fails the build instead of being quarantined
--- (docs/trino.md). Enabled on Trino targets only.
+-- (docs/trino.md); nothing is hashed or checked against the contract, and files that are
+-- not in a feed's table are not listed. Enabled on Trino targets only.
 {%- set feeds = ksqldb_feeds() %}
 
 with files as (
@@ -29,16 +30,21 @@ final as (
         regexp_extract(file_path, '(streams|tables)/.*$') as lake_path,
         feed,
         feed_kind,
+        'data' as file_kind,
         partition_date,
         table_version,
         date_parse(
             regexp_extract(file_path, '_(\d{8}_\d{6})\.parquet$', 1), '%Y%m%d_%H%i%s'
         ) as exported_at,
         cast(file_bytes as bigint) as file_bytes,
+        cast(null as varchar) as file_signature,
         cast(row_count as bigint) as row_count,
+        cast(null as varchar) as extra_columns,
         'valid' as status,
         cast(null as varchar) as reason,
-        {{ dbt.current_timestamp() }} as discovered_at
+        cast(null as varchar) as contract_version,
+        {{ dbt.current_timestamp() }} as discovered_at,
+        {{ dbt.current_timestamp() }} as checked_at
     from files
 
 )
