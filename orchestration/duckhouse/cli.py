@@ -29,7 +29,7 @@ import duckdb
 from duckhouse import audit, lifecycle, review
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
-from duckhouse.landing.ksqldb import lake_dir, read_feeds
+from duckhouse.landing.ksqldb import lake_dir, read_feeds, read_metadata
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -111,19 +111,31 @@ def _quarantined_lines(tenant_id: str) -> list[tuple[str, str, int]]:
             return []
 
 
-def _quarantined_files(tenant_id: str) -> list[tuple[str, str]]:
-    """Lake files the last build could not land, with why (empty when none)."""
+def _lake_report(tenant_id: str) -> tuple[list[tuple[str, str, str]], int, int]:
+    """What the last build did not land of the ksqlDB lake: (quarantined and refused entries
+    with why, how many entries were ignored, how many events were delivered with
+    conflicting content); empty when none."""
     path = warehouse_path(tenant_id)
     if not path.is_file():
-        return []
+        return [], 0, 0
     with duckdb.connect(str(path), read_only=True) as connection:
         try:
-            return connection.execute(
-                "select lake_path, reason from bronze.stg_ksqldb__lake_files "
-                "where status = 'quarantined' order by lake_path"
+            entries = connection.execute(
+                "select status, lake_path, reason from bronze.stg_ksqldb__lake_files "
+                "where status in ('quarantined', 'refused') order by lake_path"
             ).fetchall()
+            (ignored,) = connection.execute(
+                "select count(*) from bronze.stg_ksqldb__lake_files where status = 'ignored'"
+            ).fetchone()
         except duckdb.CatalogException:
-            return []
+            return [], 0, 0
+        try:
+            (conflicts,) = connection.execute(
+                "select count(*) from silver.fct_transaction_event_conflicts"
+            ).fetchone()
+        except duckdb.CatalogException:
+            conflicts = 0
+    return entries, int(ignored), int(conflicts)
 
 
 def _land_tpch(tenant: Tenant, force: bool) -> None:
@@ -202,11 +214,20 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def _report_landing(tenant_id: str) -> None:
     """What the build's landing did not land: files and lines, with why."""
-    skipped = _quarantined_files(tenant_id)
-    if skipped:
-        print(f"[{tenant_id}] ksqldb: {len(skipped)} file(s) quarantined, not landed:")
-        for lake_path, reason in skipped:
-            print(f"    {lake_path}: {reason}")
+    entries, ignored, conflicts = _lake_report(tenant_id)
+    for status, what in (("quarantined", "quarantined, not landed"),
+                         ("refused", "refused, never read")):  # fmt: skip
+        found = [(lake_path, reason) for kind, lake_path, reason in entries if kind == status]
+        if found:
+            print(f"[{tenant_id}] ksqldb: {len(found)} file(s) {what}:")
+            for lake_path, reason in found:
+                print(f"    {lake_path}: {reason}")
+    if ignored:
+        print(f"[{tenant_id}] ksqldb: {ignored} entr{'y' if ignored == 1 else 'ies'} ignored "
+              "(bronze.stg_ksqldb__lake_files, status 'ignored', says why)")  # fmt: skip
+    if conflicts:
+        print(f"[{tenant_id}] ksqldb: {conflicts} event(s) delivered with conflicting content "
+              "(silver.fct_transaction_event_conflicts); the earliest export is kept")  # fmt: skip
     for status, path, reason in _shop_files_not_landed(tenant_id):
         print(f"[{tenant_id}] shop: {status} {path}: {reason}")
     quarantined = _quarantined_lines(tenant_id)
@@ -520,11 +541,14 @@ def cmd_feeds(args: argparse.Namespace) -> int:
     if args.action == "list":
         print(f"{'feed':<32} {'kind':<7} {'status':<9} {'files':>6} {'rows':>10}  last export")
         for feed in read_feeds(root):
-            meta_path = root / feed["path"] / "_metadata.json"
-            meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+            meta, problem = read_metadata(root, feed)  # the exporter's: never trusted
+            files, rows = meta.get("files", 0), meta.get("rows", 0)
             print(f"{feed['name']:<32} {feed['kind']:<7} {feed['status']:<9} "
-                  f"{meta.get('files', 0):>6} {meta.get('rows', 0):>10,}  "
+                  f"{files if isinstance(files, int) else '?':>6} "
+                  f"{f'{rows:,}' if isinstance(rows, int) else '?':>10}  "
                   f"{meta.get('last_export', '-')}")  # fmt: skip
+            if problem:
+                print(f"    {problem}")
     elif args.action == "add":
         print(f"added {add_feed(root, args.feed)}")
     elif args.action in ("enable", "disable"):
