@@ -96,46 +96,44 @@ def _land(tenant: Tenant, force: bool) -> None:
         print(f"[{tenant.id}] {report.source}: {report.message}")
 
 
-def _quarantined_lines(tenant_id: str) -> list[tuple[str, str, int]]:
-    """Shop extract lines the last build quarantined, per entity and rule (empty when none)."""
+def _build_rows(tenant_id: str, sql: str) -> list[tuple]:
+    """Rows of a query on the tenant's build warehouse, read-only; none when it has no
+    warehouse or not the relation yet."""
     path = warehouse_path(tenant_id)
     if not path.is_file():
         return []
     with duckdb.connect(str(path), read_only=True) as connection:
         try:
-            return connection.execute(
-                "select entity, rule_name, count(*) from bronze.stg_shop__quarantine "
-                "group by all order by all"
-            ).fetchall()
+            return connection.execute(sql).fetchall()
         except duckdb.CatalogException:
             return []
+
+
+def _quarantined_lines(tenant_id: str) -> list[tuple[str, str, int]]:
+    """Shop extract lines the last build quarantined, per entity and rule (empty when none)."""
+    return _build_rows(
+        tenant_id,
+        "select entity, rule_name, count(*) from bronze.stg_shop__quarantine "
+        "group by all order by all",
+    )
 
 
 def _lake_report(tenant_id: str) -> tuple[list[tuple[str, str, str]], int, int]:
     """What the last build did not land of the ksqlDB lake: (quarantined and refused entries
     with why, how many entries were ignored, how many events were delivered with
     conflicting content); empty when none."""
-    path = warehouse_path(tenant_id)
-    if not path.is_file():
-        return [], 0, 0
-    with duckdb.connect(str(path), read_only=True) as connection:
-        try:
-            entries = connection.execute(
-                "select status, lake_path, reason from bronze.stg_ksqldb__lake_files "
-                "where status in ('quarantined', 'refused') order by lake_path"
-            ).fetchall()
-            (ignored,) = connection.execute(
-                "select count(*) from bronze.stg_ksqldb__lake_files where status = 'ignored'"
-            ).fetchone()
-        except duckdb.CatalogException:
-            return [], 0, 0
-        try:
-            (conflicts,) = connection.execute(
-                "select count(*) from silver.fct_transaction_event_conflicts"
-            ).fetchone()
-        except duckdb.CatalogException:
-            conflicts = 0
-    return entries, int(ignored), int(conflicts)
+    entries = _build_rows(
+        tenant_id,
+        "select status, lake_path, reason from bronze.stg_ksqldb__lake_files "
+        "where status in ('quarantined', 'refused') order by lake_path",
+    )
+    ignored = _build_rows(
+        tenant_id, "select count(*) from bronze.stg_ksqldb__lake_files where status = 'ignored'"
+    )
+    conflicts = _build_rows(
+        tenant_id, "select count(*) from silver.fct_transaction_event_conflicts"
+    )
+    return entries, int(ignored[0][0]) if ignored else 0, int(conflicts[0][0]) if conflicts else 0
 
 
 def _land_tpch(tenant: Tenant, force: bool) -> None:
@@ -255,18 +253,12 @@ def _report_failures(tenant_id: str, exit_code: int) -> None:
 
 def _shop_files_not_landed(tenant_id: str) -> list[tuple[str, str, str]]:
     """Files of the shop's zone that are not extracts or could not be read, with why."""
-    path = warehouse_path(tenant_id)
-    if not path.is_file():
-        return []
-    with duckdb.connect(str(path), read_only=True) as connection:
-        try:
-            return connection.execute(
-                "select status, zone_path, reason from bronze.stg_shop__files "
-                "where status <> 'extract' and zone_path not in ('_generator.json', "
-                "'_faults.json') order by zone_path"
-            ).fetchall()
-        except duckdb.CatalogException:
-            return []
+    return _build_rows(
+        tenant_id,
+        "select status, zone_path, reason from bronze.stg_shop__files "
+        "where status <> 'extract' and zone_path not in ('_generator.json', "
+        "'_faults.json') order by zone_path",
+    )
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:

@@ -59,20 +59,26 @@ class Lakehouse:
         return duckdb.connect(str(self.warehouse(tenant_id)), read_only=True)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, "-m", "duckhouse.cli", *args],
-            cwd=PROJECT_DIR,
-            env=self.env,
-            text=True,
-            capture_output=True,
-            check=False,
+        return run_cli(self.env, *args, check=check)
+
+
+def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`duckhouse <args>` as a user types it, in `env`; fails the test on a non-zero exit
+    when `check`, with what the command printed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "duckhouse.cli", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"duckhouse {' '.join(args)} exited {result.returncode}\n"
+            f"{result.stdout[-6000:]}\n{result.stderr}"
         )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"duckhouse {' '.join(args)} exited {result.returncode}\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result
+    return result
 
 
 def write_registry(path: Path, tenants: dict[str, float]) -> None:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR, make_env
+from conftest import PROJECT_DIR, make_env, run_cli
 
 TENANT = "lake_t"
 LAKE_SIZE = "{seed: 11, days: 12, events_per_day: 150, files_per_day: 3}"
@@ -31,24 +30,12 @@ def _registry(path: Path, ksqldb: str = LAKE_SIZE, feeds: str = "") -> None:
     )
 
 
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "duckhouse.cli", *args],
-        cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
-    )  # fmt: skip
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"duckhouse {' '.join(args)}:\n{result.stdout[-4000:]}\n{result.stderr}"
-        )
-    return result
-
-
 @pytest.fixture
 def lake_tenant(tmp_path):
     registry = tmp_path / "tenants.yml"
     _registry(registry)
     env = make_env(tmp_path, registry)
-    _cli(env, "profiles")
+    run_cli(env, "profiles")
     return tmp_path, env
 
 
@@ -75,7 +62,7 @@ def test_generated_lake_is_deterministic_and_shaped_like_the_exports(tmp_path) -
         registry.parent.mkdir()
         _registry(registry, "{seed: 5, days: 3, events_per_day: 40, files_per_day: 2}")
         env = make_env(tmp_path / run, registry)
-        _cli(env, "land", TENANT)
+        run_cli(env, "land", TENANT)
         digests.append(_digest(_lake(tmp_path / run)))
     assert digests[0] == digests[1], "same seed, same lake"
     lake = _lake(tmp_path / "one")
@@ -89,7 +76,7 @@ def test_generated_lake_is_deterministic_and_shaped_like_the_exports(tmp_path) -
     # tables are versioned snapshots, the last seven kept
     env = make_env(tmp_path / "one", tmp_path / "one" / "tenants.yml")
     for _ in range(8):
-        _cli(env, "lake", "append-day", TENANT)
+        run_cli(env, "lake", "append-day", TENANT)
     versions = sorted(
         p.name for p in (lake / "tables/payment_method_totals").iterdir() if p.is_dir()
     )
@@ -98,17 +85,17 @@ def test_generated_lake_is_deterministic_and_shaped_like_the_exports(tmp_path) -
 
 def test_feeds_are_managed_and_disabled_feeds_are_not_landed(lake_tenant) -> None:
     root, env = lake_tenant
-    _cli(env, "land", TENANT)
-    listing = _cli(env, "feeds", "list", TENANT).stdout
+    run_cli(env, "land", TENANT)
+    listing = run_cli(env, "feeds", "list", TENANT).stdout
     assert "transaction_stream_blacklisted" in listing and "active" in listing
-    _cli(env, "feeds", "disable", TENANT, "transaction_stream_blacklisted")
-    _cli(env, "feeds", "archive", TENANT, "transaction_stream_anonymized")
-    listing = _cli(env, "feeds", "list", TENANT).stdout
+    run_cli(env, "feeds", "disable", TENANT, "transaction_stream_blacklisted")
+    run_cli(env, "feeds", "archive", TENANT, "transaction_stream_anonymized")
+    listing = run_cli(env, "feeds", "list", TENANT).stdout
     assert any("blacklisted" in line and "disabled" in line for line in listing.splitlines())
     assert any("anonymized" in line and "archived" in line for line in listing.splitlines())
-    refused = _cli(env, "feeds", "add", TENANT, "transaction_stream", check=False)
+    refused = run_cli(env, "feeds", "add", TENANT, "transaction_stream", check=False)
     assert refused.returncode == 1 and "already defined" in refused.stderr
-    unknown = _cli(env, "feeds", "disable", TENANT, "no_such_feed", check=False)
+    unknown = run_cli(env, "feeds", "disable", TENANT, "no_such_feed", check=False)
     assert unknown.returncode == 1 and "unknown feed 'no_such_feed'" in unknown.stderr
 
     # the registry lists the feeds a tenant has: sync archives the others, adds back the
@@ -118,16 +105,16 @@ def test_feeds_are_managed_and_disabled_feeds_are_not_landed(lake_tenant) -> Non
         "transaction_stream_blacklisted, user_transaction_summary, "
         "user_transaction_summary_eur, payment_method_totals]"
     ))  # fmt: skip
-    synced = _cli(env, "feeds", "sync", TENANT).stdout
+    synced = run_cli(env, "feeds", "sync", TENANT).stdout
     assert "added ['transaction_stream_anonymized']" in synced
     assert "archived ['product_purchase_counts']" in synced
-    listing = _cli(env, "feeds", "list", TENANT).stdout
+    listing = run_cli(env, "feeds", "list", TENANT).stdout
     assert any("blacklisted" in line and "disabled" in line for line in listing.splitlines())
 
     # the registry is the source of truth: every landing syncs, so a feed comes back by
     # naming it there again; the build does not land the disabled one
     _registry(Path(env["DUCKHOUSE_REGISTRY"]))
-    _cli(env, "build", TENANT)
+    run_cli(env, "build", TENANT)
     # the inventory lists every file; only the valid data files land
     landed = dict(_query(root, (
         "select feed, count(*) from bronze.stg_ksqldb__lake_files "
@@ -204,7 +191,7 @@ def _gold(root: Path) -> dict[str, list[tuple]]:
 
 def test_faults_incremental_exactly_once_and_reconciliation(lake_tenant) -> None:
     root, env = lake_tenant
-    _cli(env, "build", TENANT)
+    run_cli(env, "build", TENANT)
     lake = _lake(root)
     (events,) = _query(root, "select count(*) from silver.fct_transaction_events")[0]
     assert events == 12 * 150
@@ -212,10 +199,10 @@ def test_faults_incremental_exactly_once_and_reconciliation(lake_tenant) -> None
     # the faults real exports have, then one more day
     written = {}
     for fault in ("duplicates", "late", "empty", "not-parquet", "drift"):
-        out = _cli(env, "lake", "inject", TENANT, fault, "--count", "7").stdout
+        out = run_cli(env, "lake", "inject", TENANT, fault, "--count", "7").stdout
         written[fault] = [line.strip() for line in out.splitlines()[1:]]
-    _cli(env, "lake", "append-day", TENANT)
-    built = _cli(env, "build", TENANT)
+    run_cli(env, "lake", "append-day", TENANT)
+    built = run_cli(env, "build", TENANT)
     # the build lands everything valid and says which files it skipped, and why
     assert "ksqldb: 2 file(s) quarantined, not landed:" in built.stdout
     for fault, reason in (("empty", "empty file"), ("not-parquet", "not a readable Parquet")):
@@ -288,12 +275,12 @@ def test_faults_incremental_exactly_once_and_reconciliation(lake_tenant) -> None
     # count twice)
     incremental = _gold(root)
     assert _rows_landed_last(root, "silver.fct_transaction_events") == 150 + 7 + 7
-    _cli(env, "build", TENANT, "--full-refresh")
+    run_cli(env, "build", TENANT, "--full-refresh")
     _assert_same(incremental, _gold(root))
 
-    _cli(env, "lake", "inject", TENANT, "duplicates", "--count", "3")
-    _cli(env, "lake", "append-day", TENANT)
-    _cli(env, "build", TENANT)
+    run_cli(env, "lake", "inject", TENANT, "duplicates", "--count", "3")
+    run_cli(env, "lake", "append-day", TENANT)
+    run_cli(env, "build", TENANT)
     incremental = _gold(root)
     assert _rows_landed_last(root, "silver.fct_transaction_events") == 150 + 3
     (deliveries,) = _query(
@@ -311,7 +298,7 @@ def test_faults_incremental_exactly_once_and_reconciliation(lake_tenant) -> None
         cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
     )  # fmt: skip
     _assert_same(incremental, _gold(root))
-    _cli(env, "build", TENANT, "--full-refresh")
+    run_cli(env, "build", TENANT, "--full-refresh")
     _assert_same(incremental, _gold(root))
 
 

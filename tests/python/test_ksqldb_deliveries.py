@@ -15,7 +15,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR, make_env
+from conftest import make_env, run_cli
 
 TENANT = "dlv_t"
 SOURCE = "gen_t"  # another tenant: its generated lake is the base, and a link target
@@ -54,18 +53,6 @@ def _registry(path: Path) -> None:
         "      ksqldb: {mode: generated, seed: 7, days: 3, events_per_day: 40, files_per_day: 2}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )
-
-
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [sys.executable, "-m", "duckhouse.cli", *args],
-        cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
-    )  # fmt: skip
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"duckhouse {' '.join(args)}:\n{result.stdout[-6000:]}\n{result.stderr}"
-        )
-    return result
 
 
 def tree_digest(*roots: Path) -> dict[str, tuple]:
@@ -353,8 +340,8 @@ def delivered(tmp_path_factory) -> Delivered:
     registry = root / "tenants.yml"
     _registry(registry)
     env = make_env(root, registry)
-    _cli(env, "profiles")
-    _cli(env, "lake", "generate", SOURCE)
+    run_cli(env, "profiles")
+    run_cli(env, "lake", "generate", SOURCE)
     other_lake = root / "data" / SOURCE / "landing" / "ksqldb"
     lake = root / "data" / TENANT / "landing" / "ksqldb"
     shutil.copytree(other_lake, lake, symlinks=True)
@@ -363,7 +350,7 @@ def delivered(tmp_path_factory) -> Delivered:
     hostile = Lake(lake, scratch)
     _write_hostile(hostile, other_lake)
     before = tree_digest(lake, other_lake)
-    built = _cli(env, "build", TENANT)
+    built = run_cli(env, "build", TENANT)
     return Delivered(
         root, env, lake, other_lake, hostile, built, before, tree_digest(lake, other_lake)
     )
@@ -561,7 +548,7 @@ class Recovered:
 
 def _build(delivered: Delivered, digests: list, *args: str) -> subprocess.CompletedProcess:
     before = delivered.digest()
-    result = _cli(delivered.env, "build", TENANT, *args, check=False)
+    result = run_cli(delivered.env, "build", TENANT, *args, check=False)
     digests.append((before, delivered.digest()))
     return result
 
