@@ -516,6 +516,9 @@ def test_the_delivered_zone_is_never_written(delivered, monkeypatch) -> None:
     house, zone, _, before, _ = delivered
     assert tree_digest(zone) == before, "the build changed the delivered zone"
     commands = [
+        ("profiles",),
+        ("prepare", TENANT),
+        ("feeds", "list", TENANT),
         ("land", TENANT),
         ("list",),
         ("list", "--json"),
