@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from duckhouse.tenants import validate_tenant_id
+from duckhouse.tenants import RegistryError, validate_tenant_id
 
 PROJECT_DIR_ENV = "DUCKHOUSE_PROJECT_DIR"
 PROJECT_DIR: Path = Path(
@@ -19,9 +19,21 @@ REGISTRY_ENV = "DUCKHOUSE_REGISTRY"
 PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
 
 
+UNSAFE_PATH_CHARACTERS = frozenset("'\"*?[]{}\\\n\r\x00")
+"""Characters a data dir may not hold: dbt and DuckDB put its paths into SQL text (a
+source's external location) and DuckDB reads `*?[]{}` in a path as a glob pattern."""
+
+
 def data_dir() -> Path:
     """Root of all tenants' landing zones and warehouses (`data/` unless overridden)."""
-    return Path(os.environ.get(DATA_DIR_ENV, PROJECT_DIR / "data")).resolve()
+    path = Path(os.environ.get(DATA_DIR_ENV, PROJECT_DIR / "data")).resolve()
+    unsafe = sorted(UNSAFE_PATH_CHARACTERS & set(str(path)))
+    if unsafe:
+        raise RegistryError(
+            f"${DATA_DIR_ENV} {str(path)!r} holds {' '.join(map(repr, unsafe))}: quotes, "
+            "backslashes and glob characters cannot be part of the data dir's path"
+        )
+    return path
 
 
 def registry_path() -> Path:

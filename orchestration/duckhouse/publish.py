@@ -19,6 +19,7 @@ from duckhouse.objectstore import (
     tenant_credentials,
 )
 from duckhouse.paths import published_warehouse_path
+from duckhouse.sqltext import sql_string
 from duckhouse.tenants import validate_tenant_id
 
 # what is published: the gold marts and the finance and marketing views
@@ -85,7 +86,7 @@ def publish(tenant_id: str) -> list[PublishedTable]:
     connection = connect_lake(tenant_id)
     try:
         # under the tenant's name: the warehouse's views name their tables with it
-        connection.execute(f"attach '{warehouse}' as {tenant_id} (read_only)")
+        connection.execute(f"attach {sql_string(warehouse)} as {tenant_id} (read_only)")
         relations = published_relations(connection, tenant_id)
         if not relations:
             raise ObjectStoreError(f"tenant '{tenant_id}': nothing to publish in {warehouse}")

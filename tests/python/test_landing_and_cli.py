@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Lakehouse, make_env, write_registry
+from conftest import Lakehouse, make_env, run_cli, write_registry
 from duckhouse.landing.tpch import TPCH_TABLES, land_tpch, read_manifest
 from duckhouse.tenants import Schedule, Tenant, TpchSource
 
@@ -75,3 +75,13 @@ def test_failed_dbt_build_names_the_tenant(tmp_path) -> None:
     result = house.cli("build", "solo", check=False)
     assert result.returncode == 1
     assert "tenant 'solo'" in result.stderr and "dbt build" in result.stderr
+
+
+def test_a_data_dir_that_sql_would_misread_is_refused(tmp_path) -> None:
+    house = _house(tmp_path)
+    for bad in ("it's", "glob*", "set[1]"):
+        env = dict(house.env, DUCKHOUSE_DATA_DIR=str(tmp_path / bad / "data"))
+        result = run_cli(env, "land", "solo", check=False)
+        assert result.returncode == 2, result.stderr
+        assert "DUCKHOUSE_DATA_DIR" in result.stderr and "glob characters" in result.stderr
+        assert not (tmp_path / bad).exists(), "nothing was created"

@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 
 from duckhouse.paths import landing_dir, registry_path
+from duckhouse.sqltext import sql_string
 from duckhouse.tenants import RegistryError, load_registry
 
 ENTITIES = ("customers", "products", "orders")
@@ -348,10 +349,6 @@ def _lines_python(session: duckdb.DuckDBPyConnection, data: bytes, table: str) -
         session.unregister(f"{table}_arrow")
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _value_check(column: str, index: int, kind: str) -> tuple[str, str] | None:
     """(is the text v<index> exactly a value of `kind` -- its typed value is t<index> --,
     what to say when not); None for text, which is always exact."""
@@ -412,8 +409,8 @@ def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
     indexed = list(enumerate(contract.items(), 1))
     checks = [(i, c, check) for i, (c, t) in indexed if (check := _value_check(c, i, t))]
     rules = [(i, c, *rule) for i, (c, t) in indexed for rule in _plausibility(c, i, t, dates)]
-    header = "[" + ", ".join(_sql_text(c) for c in columns) + "]::varchar[]"
-    whole = _sql_text(header_problem) if header_problem else "null"
+    header = "[" + ", ".join(sql_string(c) for c in columns) + "]::varchar[]"
+    whole = sql_string(header_problem) if header_problem else "null"
     fail = "\n".join([
         "case",
         f"    when {whole} is not null then -3",
@@ -469,9 +466,9 @@ def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
 
         select
             {typed},
-            {_sql_text(str(zone_file.path))} as _source_file,
+            {sql_string(str(zone_file.path))} as _source_file,
             {zone_file.sequence} as _file_sequence,
-            {_sql_text(signature)} as _file_signature,
+            {sql_string(signature)} as _file_signature,
             line as _line,
             span as _line_count,
             case when failed_at is null then 'landed' else 'rejected' end as _status,
@@ -487,10 +484,10 @@ def _file_row_sql(entity: str, zone_file: ZoneFile, signature: str, reason: str)
     """One `rejected` row at line 0 for a file that cannot be read at all."""
     typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
     return (
-        f"select {typed}, {_sql_text(str(zone_file.path))} as _source_file, "
-        f"{zone_file.sequence} as _file_sequence, {_sql_text(signature)} as _file_signature, "
+        f"select {typed}, {sql_string(str(zone_file.path))} as _source_file, "
+        f"{zone_file.sequence} as _file_sequence, {sql_string(signature)} as _file_signature, "
         "0 as _line, 0 as _line_count, 'rejected' as _status, 'contract' as _reject_rule, "
-        f"null as _reject_column, {_sql_text(reason)} as _reject_reason, null as _raw_line"
+        f"null as _reject_column, {sql_string(reason)} as _reject_reason, null as _raw_line"
     )
 
 

@@ -19,6 +19,7 @@ import duckdb
 
 from duckhouse.extensions import load_extension
 from duckhouse.paths import landing_dir
+from duckhouse.sqltext import sql_string
 from duckhouse.tenants import Tenant
 
 TPCH_TABLES = (
@@ -82,7 +83,9 @@ def land_tpch(tenant: Tenant, *, force: bool = False) -> LandingResult:
             row_counts: dict[str, int] = {}
             for table in TPCH_TABLES:
                 out = staging / f"{table}.parquet"
-                connection.execute(f"copy {table} to '{out}' (format parquet, compression zstd)")
+                connection.execute(
+                    f"copy {table} to {sql_string(out)} (format parquet, compression zstd)"
+                )
                 (count,) = connection.execute(f"select count(*) from {table}").fetchone()
                 row_counts[table] = int(count)
         finally:

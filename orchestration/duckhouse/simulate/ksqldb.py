@@ -18,7 +18,6 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ import duckdb
 
 from duckhouse.landing.ksqldb import LakeError, feed_kind, feeds_dir, lake_dir, read_feeds
 from duckhouse.paths import PROJECT_DIR
+from duckhouse.sqltext import sql_list, sql_string
 from duckhouse.tenants import KSQLDB_STREAMS, KSQLDB_TABLES, Tenant
 
 STATE_NAME = "_generator.json"
@@ -60,10 +60,6 @@ def _blacklist() -> list[str]:
             [str(PROJECT_DIR / "seeds" / "blacklisted_cities.csv")],
         ).fetchall()
     return [row[0] for row in rows]
-
-
-def _sql_list(values: Iterable[object]) -> str:
-    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
 
 
 class Lake:
@@ -112,7 +108,7 @@ class Lake:
         seed = int(self.state["seed"])
         users = max(50, int(self.state["events_per_day"]) // 2)
         channel = (
-            f", {_sql_list(CHANNELS)}[1 + pick(i, 'ch', 3)] as channel"
+            f", {sql_list(CHANNELS)}[1 + pick(i, 'ch', 3)] as channel"
             if self.state.get("drift")
             else ""
         )
@@ -130,7 +126,7 @@ class Lake:
                 cast((100 + pick(i, 'amount', 50000)) * 0.01 as decimal(12, 2)) as amount,
                 (select list(currency order by currency) from rates)[
                     1 + pick(i, 'cur', (select count(*) from rates))] as currency,
-                {_sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pm', {len(PAYMENT_METHODS)})]
+                {sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pm', {len(PAYMENT_METHODS)})]
                     as payment_method,
                 lpad(cast(pick(i, 'card', 10000) as varchar), 4, '0') as card_last4,
                 cast(1 + pick(i, 'product', {PRODUCTS}) as integer) as product_id,
@@ -151,8 +147,8 @@ class Lake:
             create or replace table events as
             select
                 events.* exclude (city_index),
-                {_sql_list(city for city, _ in CITIES)}[city_index] as city,
-                {_sql_list(country for _, country in CITIES)}[city_index] as country,
+                {sql_list(city for city, _ in CITIES)}[city_index] as city,
+                {sql_list(country for _, country in CITIES)}[city_index] as country,
                 'User ' || user_id as user_name,
                 'user' || user_id || '@example.com' as user_email,
                 cast(round(amount * rates.eur_per_unit, 2) as decimal(12, 2)) as amount_eur
@@ -163,7 +159,7 @@ class Lake:
     def _stream_selects(self) -> dict[str, str]:
         channel = ", channel" if self.state.get("drift") else ""
         seed = int(self.state["seed"])
-        blacklist = _sql_list(_blacklist())
+        blacklist = sql_list(_blacklist())
         flat = (
             "event_id, user_id, user_name, user_email, amount, currency, payment_method, "
             f"card_last4, product_id, 'Product ' || lpad(cast(product_id as varchar), 2, '0') "
@@ -207,7 +203,8 @@ class Lake:
             if target.exists():
                 raise LakeError(f"tenant '{self.tenant.id}': {target} exists already")
             connection.execute(
-                f"copy ({select} order by event_time, event_id) to '{target}' (format parquet)"
+                f"copy ({select} order by event_time, event_id) to {sql_string(target)} "
+                "(format parquet)"
             )
             written += 1
         return written
@@ -242,7 +239,7 @@ class Lake:
         files = [str(p) for p in self._stream_files("transaction_flattened")]
         connection.execute(f"""
             create or replace table distinct_events as
-            select * from read_parquet({_sql_list(files)}, union_by_name = true)
+            select * from read_parquet({sql_list(files)}, union_by_name = true)
             qualify row_number() over (partition by event_id order by event_time) = 1
         """)
         connection.execute("""
@@ -276,7 +273,8 @@ class Lake:
             folder.mkdir(parents=True, exist_ok=True)
             connection.execute(
                 f"copy ({select} order by all) to "
-                f"'{folder / f'snapshot_{export:%Y%m%d_%H%M%S}.parquet'}' (format parquet)"
+                f"{sql_string(folder / f'snapshot_{export:%Y%m%d_%H%M%S}.parquet')} "
+                "(format parquet)"
             )
             versions = sorted(
                 (self.root / "tables" / table).glob("version=v*"),
@@ -294,7 +292,7 @@ class Lake:
                     self.state.get("faulty_files", []))]  # fmt: skip
                 with duckdb.connect() as connection:
                     rows = connection.execute(
-                        f"select count(*) from read_parquet({_sql_list(map(str, valid))}, "
+                        f"select count(*) from read_parquet({sql_list(map(str, valid))}, "
                         "union_by_name = true)"
                     ).fetchone()[0] if valid else 0  # fmt: skip
                 (folder / "_metadata.json").write_text(json.dumps({
@@ -375,7 +373,7 @@ class Lake:
                         delivered.*,
                         cast(round(delivered.amount * rates.eur_per_unit, 2) as decimal(12, 2))
                             as amount_eur
-                    from read_parquet({_sql_list(files)}, union_by_name = true) as delivered
+                    from read_parquet({sql_list(files)}, union_by_name = true) as delivered
                     join rates using (currency)
                     order by event_id desc
                     limit {count}

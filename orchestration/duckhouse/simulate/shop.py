@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.landing.shop import COLUMNS, ENTITIES, extract_files, shop_dir
+from duckhouse.sqltext import sql_list, sql_string
 from duckhouse.tenants import Tenant
 
 SEGMENTS = ("Premium", "Standard", "Basic")
@@ -55,10 +56,6 @@ class ShopResult:
     tenant_id: str
     path: Path
     rows: dict[str, int]
-
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
 class Shop:
@@ -95,14 +92,14 @@ class Shop:
                 select
                     i as customer_id,
                     'customer' || i || '@example.com' as email,
-                    {_sql_list(FIRST_NAMES)}[1 + pick(i, 'first', {len(FIRST_NAMES)})]
+                    {sql_list(FIRST_NAMES)}[1 + pick(i, 'first', {len(FIRST_NAMES)})]
                         as first_name,
-                    {_sql_list(LAST_NAMES)}[1 + pick(i, 'last', {len(LAST_NAMES)})] as last_name,
+                    {sql_list(LAST_NAMES)}[1 + pick(i, 'last', {len(LAST_NAMES)})] as last_name,
                     [{", ".join(places)}][1 + pick(i, 'place', {len(PLACES)})] as place,
                     date '{source.start_date}' - cast(pick(i, 'reg', 730) as integer)
                         as registration_date,
                     -- one in five Premium, two in five Standard and Basic each
-                    {_sql_list(SEGMENTS)}[1 + (pick(i, 'seg', 5) + 1) // 2] as segment
+                    {sql_list(SEGMENTS)}[1 + (pick(i, 'seg', 5) + 1) // 2] as segment
                 from numbered
             """)
             connection.execute(f"""
@@ -111,7 +108,7 @@ class Shop:
                 select
                     i as product_id,
                     'Product ' || lpad(cast(i as varchar), 4, '0') as product_name,
-                    {_sql_list(CATEGORIES)}[1 + pick(i, 'cat', {len(CATEGORIES)})] as category,
+                    {sql_list(CATEGORIES)}[1 + pick(i, 'cat', {len(CATEGORIES)})] as category,
                     cast((199 + pick(i, 'price', 49800)) / 100 as decimal(12, 2)) as price,
                     cast(pick(i, 'stock', 500) as integer) as stock
                 from numbered
@@ -133,7 +130,7 @@ class Shop:
                             when pick(i, 'status', 100) < 92 then 'pending'
                             else 'cancelled'
                         end as status,
-                        {_sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pay', {len(PAYMENT_METHODS)})]
+                        {sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pay', {len(PAYMENT_METHODS)})]
                             as payment_method
                     from numbered
                 )
@@ -156,7 +153,8 @@ class Shop:
             for entity in ENTITIES:
                 target = self.root / entity / f"{entity}_0001.csv"
                 connection.execute(
-                    f"copy (select {columns[entity]} from {entity} order by 1) to '{target}' "
+                    f"copy (select {columns[entity]} from {entity} order by 1) to "
+                    f"{sql_string(target)} "
                     "(header, delimiter ',')"
                 )
                 rows[entity] = connection.execute(f"select count(*) from {entity}").fetchone()[0]
