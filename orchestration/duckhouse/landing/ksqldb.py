@@ -194,7 +194,7 @@ INVENTORY_COLUMNS = (
     ("table_version", "integer"), ("exported_at", "timestamp"), ("file_bytes", "bigint"),
     ("file_signature", "varchar"), ("row_count", "bigint"), ("extra_columns", "varchar"),
     ("status", "varchar"), ("reason", "varchar"), ("contract_version", "varchar"),
-    ("discovered_at", "timestamp"), ("checked_at", "timestamp"),
+    ("discovered_at", "timestamp"), ("checked_at", "timestamp"), ("stat_key", "varchar"),
 )  # fmt: skip
 _DRIFT_CONFLICT = "schema drift conflict: "
 
@@ -220,6 +220,7 @@ class LakeFile:
     contract_version: str | None = None
     discovered_at: datetime | None = None
     checked_at: datetime | None = None
+    stat_key: str | None = None
     extras: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     def mark(self, status: str, reason: str | None) -> LakeFile:
@@ -231,7 +232,7 @@ class LakeFile:
             str(self.path), self.lake_path, self.feed, self.feed_kind, self.file_kind,
             self.partition_date, self.table_version, self.exported_at, self.file_bytes,
             self.file_signature, self.row_count, self.extra_columns, self.status, self.reason,
-            self.contract_version, self.discovered_at, self.checked_at,
+            self.contract_version, self.discovered_at, self.checked_at, self.stat_key,
         )  # fmt: skip
 
 
@@ -292,6 +293,20 @@ def _signature_or_error(entry: LakeFile) -> str | OSError:
         return file_signature(entry.path)
     except OSError as exc:
         return exc
+
+
+def stat_key(path: Path) -> str | None:
+    """When the file was last written, as the file system says it, links not followed:
+    size, modification and change time, inode and device. The change time (ctime) moves
+    with every write, and with `touch`, `cp -p`, `rsync -t` or `os.utime` putting an old
+    modification time back; no user tool can set it. A file whose key is the one it was
+    hashed at holds the bytes it was hashed at: its hash is reused instead of reading
+    gigabytes again every build."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
 
 
 def _bytes_signature(raw: bytes) -> str:
@@ -715,11 +730,23 @@ def lake_inventory(session: Any, root: Path, previous: dict[str, dict] | None,
     previous = previous or {}
     contract = Contract(session)
     files = scan_lake(root)
-    # every data file that lands is hashed, every build: in threads (hashlib lets go of
-    # the GIL), a year's lake of 2.5 GB in about a second
-    hashed = [f for f in files if f.status == "valid" and f.file_kind == "data" and f.file_bytes]
+    # a data file is identified by the hash of its bytes; it is hashed again when it was
+    # written since it was hashed (stat_key: ctime moves with every write), in threads
+    # (hashlib lets go of the GIL)
+    data = [f for f in files if f.status == "valid" and f.file_kind == "data" and f.file_bytes]
+    signatures: dict[int, str | OSError] = {}
+    for entry in data:
+        entry.stat_key = stat_key(entry.path)
+        earlier = previous.get(str(entry.path)) or {}
+        if (
+            entry.stat_key
+            and earlier.get("stat_key") == entry.stat_key
+            and earlier.get("file_signature")
+        ):
+            signatures[id(entry)] = earlier["file_signature"]
+    hashed = [entry for entry in data if id(entry) not in signatures]
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        signatures = dict(zip(map(id, hashed), pool.map(_signature_or_error, hashed), strict=True))
+        signatures.update(zip(map(id, hashed), pool.map(_signature_or_error, hashed), strict=True))
     for entry in files:
         earlier = previous.get(str(entry.path))
         entry.discovered_at = earlier["discovered_at"] if earlier else now
