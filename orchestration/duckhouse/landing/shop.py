@@ -571,7 +571,17 @@ def _extract_sql(
     now: only new and changed files are read (no rows when there are none)."""
     dates = window(tenant_id)
     parts = []
-    extracts = [f for f in scan_zone(root) if f.entity == entity and f.status == "extract"]
+    found = [f for f in scan_zone(root) if f.entity == entity or f.relative == "."]
+    extracts = [f for f in found if f.status == "extract"]
+    if not extracts:
+        # every extract of an entity gone at once is a missing delivery, not a retraction:
+        # refused (the build fails, readers keep the last audited build), never landed empty
+        why = "; ".join(f"{f.relative}: {f.reason}" for f in found[:3])
+        raise ValueError(
+            f"no {entity} extracts in {root / entity}"
+            + (f" ({len(found)} file(s) there, none an extract: {why})" if found else "")
+            + f": the shop must deliver at least one {entity}_<sequence>.csv"
+        )
     for index, zone_file in enumerate(delivery_order(extracts)):
         if landed and str(zone_file.path) in landed:
             try:
