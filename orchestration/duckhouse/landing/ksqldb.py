@@ -31,6 +31,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from duckhouse.landing.files import (
+    bytes_signature,
+    file_signature,
+    printable,
+    read_regular,
+)
 from duckhouse.paths import PROJECT_DIR, landing_dir
 from duckhouse.tenants import KSQLDB_FEEDS, KSQLDB_STREAMS, KSQLDB_TABLES
 
@@ -67,7 +73,6 @@ GLOB_CHARACTERS = frozenset("*?[]{}")  # DuckDB reads a path holding one as a pa
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 _GENERATOR_STATE = "_generator.json"  # the demo generator's own record (simulate.ksqldb)
 _METADATA = "_metadata.json"
-_BLOCK = 1 << 20
 _PARTITION = (
     ("year", re.compile(r"year=([0-9]{4})")),
     ("month", re.compile(r"month=([0-9]{2})")),
@@ -145,8 +150,8 @@ def feed_definitions(root: Path) -> tuple[list[dict], list[tuple[Path, str]]]:
         if not folder.is_dir() or folder.is_symlink() or folder.parent.is_symlink():
             continue  # a linked folder is never read (the inventory lists it as refused)
         for path in sorted(folder.iterdir()):
-            if _printable(path.name) != path.name:
-                problems.append((Path(_printable(str(path))), "the name is not UTF-8: never read"))
+            if printable(path.name) != path.name:
+                problems.append((Path(printable(str(path))), "the name is not UTF-8: never read"))
             elif path.is_symlink() or not path.is_file():
                 problems.append((path, "a symbolic link or not a regular file: never read"))
             elif path.suffix != ".json":
@@ -174,7 +179,7 @@ def read_metadata(root: Path, feed: dict) -> tuple[dict, str | None]:
     if not path.is_file():
         return {}, None
     try:
-        metadata = json.loads(_read_small(path).decode("utf-8"))
+        metadata = json.loads(read_regular(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return {}, f"{path}: not readable metadata (JSON): {exc}"
     if not isinstance(metadata, dict):
@@ -268,26 +273,6 @@ def _feeds(root: Path) -> _Feeds:
     return _Feeds(status, definitions, broken)
 
 
-def _open_regular(path: Path) -> int:
-    """A descriptor of `path`, only if it is a regular file: a link is never followed
-    (O_NOFOLLOW) and a FIFO never blocks the build (O_NONBLOCK)."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.close(descriptor)
-        raise OSError(f"{path} is not a regular file")
-    return descriptor
-
-
-def file_signature(path: Path) -> str:
-    """What identifies one version of a delivered file: the sha256 of its bytes (a file
-    corrected in place may keep its size and modification time, never its content)."""
-    digest = hashlib.sha256()
-    with os.fdopen(_open_regular(path), "rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
-
-
 def _signature_or_error(entry: LakeFile) -> str | OSError:
     try:
         return file_signature(entry.path)
@@ -309,15 +294,6 @@ def stat_key(path: Path) -> str | None:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
 
 
-def _bytes_signature(raw: bytes) -> str:
-    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
-
-
-def _read_small(path: Path) -> bytes:
-    with os.fdopen(_open_regular(path), "rb") as handle:
-        return handle.read()
-
-
 def _refused(root: Path, path: Path, info: os.stat_result, kind: str) -> LakeFile:
     relative = str(path.relative_to(root))
     if stat.S_ISLNK(info.st_mode):
@@ -325,7 +301,7 @@ def _refused(root: Path, path: Path, info: os.stat_result, kind: str) -> LakeFil
             target = os.readlink(path)
         except OSError:
             target = "?"
-        reason = f"symbolic link (-> {_printable(target)}): never followed, never read"
+        reason = f"symbolic link (-> {printable(target)}): never followed, never read"
     else:
         reason = "not a regular file (a FIFO, socket or device?): never opened"
     return LakeFile(path, relative, file_kind=kind, status="refused", reason=reason)
@@ -441,11 +417,6 @@ def _file_name(entry: LakeFile, name: str, kind: str) -> LakeFile:
     return entry
 
 
-def _printable(text: str) -> str:
-    """A path as text that any reader can store: bytes that are not UTF-8 as \\xNN."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
 def _odd_entry(root: Path, path: Path, *, folder: bool) -> tuple[LakeFile | None, int]:
     """(the entry for a path that is not a plain folder (`folder`) or regular file -- a
     link, a special file, a name that is not UTF-8 (never handed to SQL), one that vanished
@@ -454,7 +425,7 @@ def _odd_entry(root: Path, path: Path, *, folder: bool) -> tuple[LakeFile | None
     try:
         relative.encode("utf-8")
     except UnicodeEncodeError:
-        return LakeFile(Path(_printable(str(path))), _printable(relative),
+        return LakeFile(Path(printable(str(path))), printable(relative),
                         file_kind="folder" if folder else "other", status="refused",
                         reason="the name is not UTF-8: never read"), 0  # fmt: skip
     try:
@@ -706,8 +677,8 @@ def _check_drift(files: list[LakeFile]) -> None:
 
 def _inspect_metadata(entry: LakeFile) -> None:
     try:
-        raw = _read_small(entry.path)
-        entry.file_signature = _bytes_signature(raw)
+        raw = read_regular(entry.path)
+        entry.file_signature = bytes_signature(raw)
         metadata = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         entry.mark("quarantined", f"not readable: {exc.strerror or exc}")
@@ -758,7 +729,7 @@ def lake_inventory(session: Any, root: Path, previous: dict[str, dict] | None,
             _inspect_metadata(entry)
         elif entry.file_kind == "feed_definition":
             try:
-                entry.file_signature = _bytes_signature(_read_small(entry.path))
+                entry.file_signature = bytes_signature(read_regular(entry.path))
             except OSError as exc:
                 entry.mark("quarantined", f"not readable: {exc.strerror or exc}")
     _check_drift(files)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import hashlib
 import os
 import re
 import zlib
@@ -29,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from duckhouse.landing.files import bytes_signature, file_signature, printable, read_regular
 from duckhouse.paths import landing_dir, registry_path
 from duckhouse.sqltext import sql_string
 from duckhouse.tenants import RegistryError, load_registry
@@ -61,7 +61,6 @@ _EXTRACT_NAME = r"{entity}_(?P<sequence>[0-9]{{1,18}})(?:[_\-. ][^/]*)?\.csv(?P<
 _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 _GENERATOR_RECORDS = ("_generator.json", "_faults.json")  # the demo generator's own files
 _BOM = codecs.BOM_UTF8
-_BLOCK = 1 << 24
 _FAST_PATH_BYTES = (b'"', b"\r", b"\x00", b"\x1f")
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 _SEPARATOR = "\x1f"  # the fast path reads whole lines: a delimiter no such file contains
@@ -136,8 +135,8 @@ def scan_zone(root: Path) -> list[ZoneFile]:
                 continue
             relative = str(path.relative_to(root))
             if not _utf8(str(path)):
-                shown = Path(_printable(str(path)))
-                found.append(ZoneFile(shown, _printable(relative), None, None, "refused",
+                shown = Path(printable(str(path)))
+                found.append(ZoneFile(shown, printable(relative), None, None, "refused",
                                       "the path is not valid UTF-8: never read", 0))  # fmt: skip
                 if name in dirs:
                     dirs.remove(name)
@@ -162,10 +161,6 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def _printable(text: str) -> str:
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def delivery_order(files: list[ZoneFile]) -> list[ZoneFile]:
     """Extracts in the delivery's own order: by sequence number, then name."""
     return sorted(files, key=lambda f: (f.sequence or 0, f.path.name))
@@ -175,17 +170,6 @@ def extract_files(root: Path, entity: str) -> list[Path]:
     """The extract files of `entity`, in delivery order."""
     extracts = [f for f in scan_zone(root) if f.entity == entity and f.status == "extract"]
     return [f.path for f in delivery_order(extracts)]
-
-
-def content_signature(path: Path) -> str:
-    """What identifies one version of a delivered file: a hash of its bytes. A file
-    corrected in place keeps its size and modification time (`cp -p`, `rsync -t`) but not
-    its content."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_BLOCK):
-            digest.update(block)
-    return f"sha256:{digest.hexdigest()}"
 
 
 def count_lines(data: bytes) -> int:
@@ -226,7 +210,7 @@ def _header_problem(names: list[str], columns: tuple[str, ...], text: str) -> st
 
 
 def _read_bytes(path: Path, compressed: bool) -> bytes:
-    data = path.read_bytes()
+    data = read_regular(path)
     return gzip.decompress(data) if compressed else data
 
 
@@ -496,11 +480,11 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
     """(signature, the SQL of the file's rows) for one extract file."""
     path = zone_file.path
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)  # never through a link swapped in since the scan
     except OSError as exc:
         return "unreadable", _file_row_sql(entity, zone_file, "unreadable",
                                            f"file not readable: {exc.strerror}")  # fmt: skip
-    signature = f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    signature = bytes_signature(raw)
     try:
         data = gzip.decompress(raw) if path.name.lower().endswith(".gz") else raw
     except (OSError, EOFError, zlib.error) as exc:
@@ -585,7 +569,7 @@ def _extract_sql(
     for index, zone_file in enumerate(delivery_order(extracts)):
         if landed and str(zone_file.path) in landed:
             try:
-                signature = content_signature(zone_file.path)
+                signature = file_signature(zone_file.path)
             except OSError:  # _land_file says why, as the file's own row
                 signature = None
             if landed[str(zone_file.path)] == signature:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.extensions import load_extension
+from duckhouse.folders import swap_in
 from duckhouse.paths import landing_dir
 from duckhouse.sqltext import sql_string
 from duckhouse.tenants import Tenant
@@ -100,19 +101,8 @@ def land_tpch(tenant: Tenant, *, force: bool = False) -> LandingResult:
             "landed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
-        _swap_in(staging, target)
+        swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return LandingResult(tenant.id, target, row_counts, time.perf_counter() - started, False)
-
-
-def _swap_in(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging` so that readers see the old or the new landing."""
-    retired = None
-    if target.exists():
-        retired = target.with_name(f".{target.name}-retired-{time.time_ns()}")
-        target.rename(retired)
-    staging.rename(target)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)

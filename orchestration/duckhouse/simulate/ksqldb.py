@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from duckhouse.folders import swap_in
 from duckhouse.landing.ksqldb import LakeError, feed_kind, feeds_dir, lake_dir, read_feeds
 from duckhouse.paths import PROJECT_DIR
 from duckhouse.sqltext import sql_list, sql_string
@@ -520,13 +521,7 @@ def land_ksqldb(tenant: Tenant, *, force: bool = False) -> LakeResult:
         lake = Lake(tenant, root=staging)
         files = lake.generate()
         sync_feeds(tenant, staging)
-        retired = None
-        if target.exists():
-            retired = target.with_name(f".ksqldb-retired-{time.time_ns()}")
-            target.rename(retired)
-        staging.rename(target)
-        if retired is not None:
-            shutil.rmtree(retired, ignore_errors=True)
+        swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

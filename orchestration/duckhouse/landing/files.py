@@ -1,0 +1,47 @@
+"""What reading a delivered file means, for every source: never through a link, never
+blocked by a pipe, identified by a hash of its bytes, and named in text any reader can
+store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from pathlib import Path
+
+BLOCK = 1 << 24
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor of `path`, only if it is a regular file: a link is never followed
+    (O_NOFOLLOW) and a FIFO never blocks the build (O_NONBLOCK)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(f"{path} is not a regular file")
+    return descriptor
+
+
+def read_regular(path: Path) -> bytes:
+    """Every byte of a regular file (see open_regular)."""
+    with os.fdopen(open_regular(path), "rb") as handle:
+        return handle.read()
+
+
+def bytes_signature(raw: bytes) -> str:
+    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def file_signature(path: Path) -> str:
+    """What identifies one version of a delivered file: the sha256 of its bytes (a file
+    corrected in place may keep its size and modification time, never its content)."""
+    digest = hashlib.sha256()
+    with os.fdopen(open_regular(path), "rb") as handle:
+        while block := handle.read(BLOCK):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+def printable(text: str) -> str:
+    """A path as text that any reader can store: bytes that are not UTF-8 as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
