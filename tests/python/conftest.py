@@ -7,9 +7,11 @@ through the duckhouse CLI -- exactly what `duckhouse build` does for a user.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -79,6 +81,25 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.C
             f"{result.stdout[-6000:]}\n{result.stderr}"
         )
     return result
+
+
+def tree_digest(*roots: Path) -> dict[str, tuple]:
+    """Every entry under the roots, never following a link nor opening anything but a
+    regular file: (mode, mtime, size, sha256 of the bytes or the link's target)."""
+    digest = {}
+    for root in roots:
+        for folder, dirs, files in os.walk(root, followlinks=False):
+            for name in [*dirs, *files]:
+                path = Path(folder) / name
+                info = path.lstat()
+                if stat.S_ISREG(info.st_mode):
+                    content = hashlib.sha256(path.read_bytes()).hexdigest()
+                elif stat.S_ISLNK(info.st_mode):
+                    content = os.readlink(path)
+                else:
+                    content = None
+                digest[str(path)] = (info.st_mode, info.st_mtime_ns, info.st_size, content)
+    return digest
 
 
 def write_registry(path: Path, tenants: dict[str, float]) -> None:

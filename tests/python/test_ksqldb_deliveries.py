@@ -9,7 +9,6 @@ build."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import make_env, run_cli
+from conftest import make_env, run_cli, tree_digest
 
 TENANT = "dlv_t"
 SOURCE = "gen_t"  # another tenant: its generated lake is the base, and a link target
@@ -53,25 +52,6 @@ def _registry(path: Path) -> None:
         "      ksqldb: {mode: generated, seed: 7, days: 3, events_per_day: 40, files_per_day: 2}\n"
         '    schedule: {cron: "0 3 * * *", timezone: UTC}\n'
     )
-
-
-def tree_digest(*roots: Path) -> dict[str, tuple]:
-    """Every entry under the roots, never following a link nor opening anything but a
-    regular file: (mode, mtime, size, sha256 of the bytes or the link's target)."""
-    digest = {}
-    for root in roots:
-        for folder, dirs, files in os.walk(root, followlinks=False):
-            for name in [*dirs, *files]:
-                path = Path(folder) / name
-                info = path.lstat()
-                if stat.S_ISREG(info.st_mode):
-                    content = hashlib.sha256(path.read_bytes()).hexdigest()
-                elif stat.S_ISLNK(info.st_mode):
-                    content = os.readlink(path)
-                else:
-                    content = None
-                digest[str(path)] = (info.st_mode, info.st_mtime_ns, info.st_size, content)
-    return digest
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ The delivered zone is byte-identical before and after every command and a Dagste
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import Lakehouse, make_env
+from conftest import Lakehouse, make_env, tree_digest
 from duckhouse.landing.files import printable
 
 TENANT = "deliv"
@@ -358,23 +356,6 @@ def _write_corpus(zone: Path, other_zone: Path) -> Corpus:
     os.mkfifo(fifo)
     corpus.expect("named pipe", "orders/orders_0031.csv", None, "refused", "not a regular file")
     return corpus
-
-
-def tree_digest(root: Path) -> dict[str, tuple]:
-    """Every entry under `root` (links not followed): kind, mode, mtime and content hash."""
-    digest = {}
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        for name in dirs + files:
-            path = Path(folder) / name
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                content = os.readlink(path)
-            elif stat.S_ISREG(info.st_mode):
-                content = hashlib.sha256(path.read_bytes()).hexdigest()
-            else:
-                content = None
-            digest[str(path.relative_to(root))] = (info.st_mode, info.st_mtime_ns, content)
-    return digest
 
 
 @pytest.fixture(scope="module")
