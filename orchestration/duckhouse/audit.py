@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from duckhouse.dashboard.snapshots import PUBLISHED_MARKER
 from duckhouse.dbt import run_dbt
 from duckhouse.paths import (
     PROJECT_DIR,
@@ -39,7 +40,7 @@ from duckhouse.paths import (
 )
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
-MARKER = "_published.json"
+MARKER = PUBLISHED_MARKER
 KPI_RELATION = "gold_sales.mart_sales__kpi_summary"
 SHOWN_ROWS = 5
 
@@ -76,7 +77,7 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def publish_audited(tenant_id: str, invocation_id: str | None = None) -> Published:
+def publish_audited(tenant_id: str) -> Published:
     """Make the build warehouse, as it is now (after a build whose nodes all passed), what
     readers see: a checkpointed copy renamed over the published one, then the KPI file."""
     started = time.perf_counter()
@@ -95,6 +96,7 @@ def publish_audited(tenant_id: str, invocation_id: str | None = None) -> Publish
         with duckdb.connect(str(copy)) as connection:  # one file: the WAL folded in
             connection.execute("checkpoint")
             kpi = _kpi_rows(connection)
+            invocation_id = _last_invocation(connection)
         with copy.open("rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(copy, target)
@@ -118,6 +120,17 @@ def _kpi_rows(connection: duckdb.DuckDBPyConnection) -> str | None:
     """The KPI row as JSON, written by DuckDB (money as exact numbers)."""
     try:
         row = connection.execute(f"select to_json(kpi) from {KPI_RELATION} as kpi").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
+def _last_invocation(connection: duckdb.DuckDBPyConnection) -> str | None:
+    """The dbt invocation that built this warehouse last (macros/build_log.sql)."""
+    try:
+        row = connection.execute(
+            "select invocation_id from duckhouse_meta.builds order by started_at desc limit 1"
+        ).fetchone()
     except duckdb.CatalogException:
         return None
     return row[0] if row else None

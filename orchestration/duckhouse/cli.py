@@ -197,8 +197,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             _report_failures(tenant.id, built.returncode)
             continue
         prune_snapshots(tenant.id)
-        published = audit.publish_audited(tenant.id, audit.run_results(tenant.id)
-                                          .get("metadata", {}).get("invocation_id"))  # fmt: skip
+        published = audit.publish_audited(tenant.id)
         print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s; audited and "
               f"published to readers in {published.seconds:.1f}s -> {published.path}")  # fmt: skip
     if failed:
@@ -322,7 +321,11 @@ def cmd_query(args: argparse.Namespace) -> int:
             f"tenant '{tenant.id}' has no audited build yet: duckhouse build {tenant.id}"
         )
     with duckdb.connect(str(path), read_only=True) as connection:
-        connection.sql(args.sql).show(max_width=160)
+        try:
+            connection.sql(args.sql).show(max_width=160)
+        except duckdb.Error as exc:  # the reader's SQL: its error, not a traceback
+            print(f"duckhouse query {tenant.id}: {str(exc).strip()}", file=sys.stderr)
+            return EXIT_FAILED
     return EXIT_OK
 
 

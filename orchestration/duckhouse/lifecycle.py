@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from duckhouse.audit import last_published
 from duckhouse.paths import (
     PROJECT_DIR,
     data_dir,
@@ -285,7 +286,7 @@ def wipe_dagster_assets(tenant_id: str) -> int:
 @dataclass
 class TenantStatus:
     tenant: Tenant
-    status: str  # ok, failed, interrupted, never built, building, unreadable warehouse: ...
+    status: str  # ok, failed, interrupted, built, not published, never built, building, ...
     last_build: str | None = None  # ISO time of the last dbt build/run
     last_build_seconds: float | None = None
     failures: int = 0
@@ -340,13 +341,13 @@ def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus
         try:
             last = connection.execute(
                 "select coalesce(finished_at, started_at), finished_at - started_at, "
-                "coalesce(errors, 0) + coalesce(failures, 0), status "
+                "coalesce(errors, 0) + coalesce(failures, 0), status, invocation_id "
                 "from duckhouse_meta.builds order by started_at desc limit 1"
             ).fetchone()
         except duckdb.CatalogException:
             last = None
     if last is not None:
-        finished, took, failures, state = last
+        finished, took, failures, state, invocation_id = last
         status.last_build = finished.isoformat(timespec="seconds") + "Z"
         status.last_build_seconds = round(took.total_seconds(), 1) if took else None
         # the warehouse opened: no build holds it, so a build still `running` was cut short
@@ -354,6 +355,11 @@ def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus
             int(failures),
             ("interrupted" if state == "running" else state),
         )
+        published = last_published(tenant.id)
+        if state == "ok" and (published or {}).get("invocation_id") != invocation_id:
+            # it passed, but readers do not see it: its publish was cut short, or it was a
+            # plain `dbt build` (the next `duckhouse build` publishes)
+            status.status = "built, not published"
     published = published_warehouse_path(tenant.id)
     if published.is_file():
         with duckdb.connect(str(published), read_only=True) as readers:

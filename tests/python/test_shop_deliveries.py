@@ -352,6 +352,15 @@ def _write_corpus(zone: Path, other_zone: Path) -> Corpus:
     undecodable.write_text(f"{HEADER}\n{corpus.order()}\n")
     corpus.expect("name not UTF-8", "orders/orders_0032_\\xff.csv", None, "refused",
                   "not valid UTF-8")  # fmt: skip
+    # another tenant's extract, reached through a hard link: the same bytes under two names
+    os.link(secret, zone / "orders" / "orders_0033.csv")
+    corpus.expect("hard link to another tenant", "orders/orders_0033.csv", None, "refused",
+                  "hard link")  # fmt: skip
+    # a gzip bomb: 200 KB that would expand to hundreds of MB
+    corpus.write("orders/orders_0034.csv.gz",
+                 gzip.compress(HEADER.encode() + b"\n" + b"\n" * (300 << 20), 9))  # fmt: skip
+    corpus.expect("gzip bomb", "orders/orders_0034.csv.gz", 0, "rejected", "contract",
+                  "refused as a gzip bomb")  # fmt: skip
     fifo = zone / "orders" / "orders_0031.csv"
     os.mkfifo(fifo)
     corpus.expect("named pipe", "orders/orders_0031.csv", None, "refused", "not a regular file")
@@ -378,7 +387,7 @@ def _rows(house: Lakehouse, sql: str, *params: object) -> list[tuple]:
 
 def test_every_hostile_delivery_gets_its_outcome(delivered) -> None:
     house, zone, corpus, _, built = delivered
-    assert len(corpus.expected) >= 50, len(corpus.expected)
+    assert len(corpus.expected) >= 52, len(corpus.expected)
     landed = {}
     with house.connect(TENANT) as connection:
         relation = connection.sql(
@@ -585,3 +594,25 @@ def test_a_new_tenant_is_delivered_unless_demo_data_is_asked_for(tmp_path) -> No
     registry.write_text(registry.read_text().replace("mode: delivered", "seed: 3", 1))
     refused = house.cli("list", check=False)
     assert refused.returncode == 2 and "missing required field 'mode'" in refused.stderr
+
+
+def test_a_zone_reached_through_a_linked_folder_is_never_read(tmp_path) -> None:
+    """A link at the zone, at landing/ or at the tenant's folder: the whole zone is refused."""
+    from duckhouse.landing.ksqldb import scan_lake
+    from duckhouse.landing.shop import scan_zone
+
+    victim = tmp_path / "victim" / "landing"
+    (victim / "shop" / "orders").mkdir(parents=True)
+    (victim / "shop" / "orders" / "orders_0001.csv").write_text(f"{HEADER}\n")
+    (victim / "ksqldb" / "feeds" / "active").mkdir(parents=True)
+    for linked in ("tenant", "landing"):
+        attacker = tmp_path / f"attacker_{linked}"
+        if linked == "tenant":
+            attacker.symlink_to(tmp_path / "victim")
+        else:
+            attacker.mkdir()
+            (attacker / "landing").symlink_to(victim)
+        shop = scan_zone(attacker / "landing" / "shop")
+        assert [(f.status, "symbolic link" in f.reason) for f in shop] == [("refused", True)]
+        lake = scan_lake(attacker / "landing" / "ksqldb")
+        assert [(f.status, "symbolic link" in f.reason) for f in lake] == [("refused", True)]

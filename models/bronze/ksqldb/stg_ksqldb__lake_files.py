@@ -32,10 +32,9 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
     dbt.config(
         materialized="incremental", unique_key="file_path", on_schema_change="append_new_columns"
     )
-    configured = Path(os.path.abspath(dbt.config.get("lake_path")))
-    # the folders above the lake are the platform's (resolved); the lake folder itself is
-    # the exporter's and is never resolved: a link there is refused, not followed
-    lake = configured.parent.resolve() / configured.name
+    # never resolved: a link at the lake, landing/ or the tenant's folder is refused
+    # (duckhouse.landing.ksqldb.scan_lake), not followed
+    lake = Path(os.path.abspath(dbt.config.get("lake_path")))
     if not lake.is_symlink() and not lake.is_dir():
         raise RuntimeError(f"ksqlDB lake not found: {lake} (nothing delivered yet?)")
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from duckhouse.paths import tenant_dir
+from duckhouse.paths import published_dir, tenant_dir
 
 MARKER = "_build.json"
+PUBLISHED_MARKER = "_published.json"  # duckhouse.audit writes it beside the published warehouse
 PREFIX = "snapshot="
 KEEP = 3
 """Complete snapshots kept per tenant: the current one and two before it, so that a page
@@ -79,9 +80,23 @@ def _complete(tenant_id: str) -> list[Path]:
     )
 
 
+def _published(tenant_id: str) -> str | None:
+    """The invocation id of the build readers see (duckhouse.audit's marker), if any."""
+    marker = published_dir(tenant_id) / PUBLISHED_MARKER
+    try:
+        return json.loads(marker.read_text()).get("invocation_id")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def latest_snapshot(tenant_id: str) -> Snapshot:
-    """The tenant's newest complete snapshot; NoSnapshotError when it has none."""
-    for path in reversed(_complete(tenant_id)):
+    """The snapshot of the build readers see -- the last audited and published one, so the
+    dashboard never shows a build the published warehouse does not hold (a build whose
+    publish was cut short) --, else the newest complete one; NoSnapshotError when none."""
+    complete = _complete(tenant_id)
+    published = _published(tenant_id)
+    chosen = [p for p in complete if published and p.name.endswith(f"_{published}")]
+    for path in reversed(chosen or complete):
         try:
             return Snapshot.at(path)
         except (OSError, json.JSONDecodeError):
@@ -99,7 +114,12 @@ def prune_snapshots(tenant_id: str, keep: int = KEEP) -> list[Path]:
     if not folder.is_dir():
         return []
     complete = _complete(tenant_id)
-    doomed = complete[:-keep] if keep else complete
+    published = _published(tenant_id)
+    doomed = [
+        path
+        for path in (complete[:-keep] if keep else complete)
+        if not (published and path.name.endswith(f"_{published}"))  # what readers see stays
+    ]
     now = time.time()
     for path in folder.iterdir():
         if (

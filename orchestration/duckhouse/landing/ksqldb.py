@@ -452,6 +452,11 @@ def scan_lake(root: Path) -> list[LakeFile]:
         entry.lake_path = "."
         entry.reason = f"the lake folder is a {entry.reason}"
         return [entry]
+    linked = next((p for p in (root.parent, root.parent.parent) if p.is_symlink()), None)
+    if linked is not None:  # landing/ or the tenant's folder: the lake is never read through it
+        return [LakeFile(root, ".", file_kind="lake", status="refused",
+                         reason=f"{linked} is a symbolic link: the lake is never read "
+                         "through one")]  # fmt: skip
     feeds = _feeds(root)
     found: list[LakeFile] = []
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import os
 import re
+import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -62,7 +62,6 @@ _PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 _GENERATOR_RECORDS = ("_generator.json", "_faults.json")  # the demo generator's own files
 _BOM = codecs.BOM_UTF8
 _FAST_PATH_BYTES = (b'"', b"\r", b"\x00", b"\x1f")
-_GLOB_CHARACTERS = frozenset("*?[]{}")
 _SEPARATOR = "\x1f"  # the fast path reads whole lines: a delimiter no such file contains
 csv.field_size_limit(1 << 27)  # a long value is a value, not a quoting error
 
@@ -119,9 +118,11 @@ def scan_zone(root: Path) -> list[ZoneFile]:
     """Every file under the shop's landing zone, classified, in path order. Links are never
     followed: a symbolic link (to a file or a folder) and anything that is not a regular
     file are `refused`; so is the whole zone when its folder is a link."""
-    if root.is_symlink():
+    linked = next((p for p in (root, root.parent, root.parent.parent) if p.is_symlink()), None)
+    if linked is not None:  # the zone, landing/ or the tenant's folder: never followed
         return [ZoneFile(root, ".", None, None, "refused",
-                         f"the landing zone {root} is a symbolic link: never read", 0)]  # fmt: skip
+                         f"{linked} is a symbolic link: the landing zone is never read "
+                         "through one", 0)]  # fmt: skip
     if not root.is_dir():
         return []
     found: list[ZoneFile] = []
@@ -147,6 +148,10 @@ def scan_zone(root: Path) -> list[ZoneFile]:
             elif name in files and not path.is_file():
                 found.append(ZoneFile(path, relative, None, None, "refused",
                                       "not a regular file: never read", 0))  # fmt: skip
+            elif name in files and info.st_nlink > 1:
+                reason = (f"hard link ({info.st_nlink} names for these bytes, perhaps "
+                          "another tenant's): never read")  # fmt: skip
+                found.append(ZoneFile(path, relative, None, None, "refused", reason, info.st_size))
             elif name in files:
                 found.append(_classify(root, path, info.st_size))
         dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
@@ -209,16 +214,39 @@ def _header_problem(names: list[str], columns: tuple[str, ...], text: str) -> st
     return "columns in another order than the contract"
 
 
+MAX_GZIP_RATIO = 100
+MAX_GZIP_FLOOR = 1 << 27  # 128 MB: a small file may expand more than the ratio
+
+
+def _gunzip(raw: bytes) -> bytes:
+    """A .gz extract decompressed, refused when it expands beyond what CSV does (more than
+    MAX_GZIP_RATIO times its size, and more than 128 MB): a gzip bomb never fills memory."""
+    limit = max(MAX_GZIP_FLOOR, MAX_GZIP_RATIO * len(raw))
+    inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    data = inflater.decompress(raw, limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"decompresses to more than {limit:,} bytes ({MAX_GZIP_RATIO}x its size): "
+                         "refused as a gzip bomb")  # fmt: skip
+    if not inflater.eof:
+        raise ValueError("truncated gzip stream")
+    return data
+
+
+def _work_dir(zone_file: ZoneFile) -> Path:
+    """The tenant's private scratch folder: <tenant>/.landing-work, beside its landing zone
+    (zone_file.path is <tenant>/landing/shop/<entity>/<file>)."""
+    return zone_file.path.parents[3] / ".landing-work"
+
+
 def _read_bytes(path: Path, compressed: bool) -> bytes:
     data = read_regular(path)
-    return gzip.decompress(data) if compressed else data
+    return _gunzip(data) if compressed else data
 
 
-def _fast_path_fits(path: Path, data: bytes) -> bool:
-    """A file DuckDB can read line by line exactly: LF line ends, no quotes (so no record
-    spans lines and no delimiter is quoted), no NUL, valid UTF-8 without a BOM, and a path
-    DuckDB will not take for a glob pattern."""
-    if _GLOB_CHARACTERS & set(str(path)) or data.startswith(_BOM):
+def _fast_path_fits(data: bytes) -> bool:
+    """Bytes DuckDB can read line by line exactly: LF line ends, no quotes (so no record
+    spans lines and no delimiter is quoted), no NUL, valid UTF-8 without a BOM."""
+    if data.startswith(_BOM):
         return False
     if any(marker in data for marker in _FAST_PATH_BYTES):
         return False
@@ -229,16 +257,23 @@ def _fast_path_fits(path: Path, data: bytes) -> bool:
     return True
 
 
-def _lines_fast(session: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
-    """The file's physical lines, read by DuckDB (the path bound, never pasted into SQL)."""
-    session.execute(
-        f"create or replace temp table {table}_read as select * from read_csv(?, "
-        "columns = {'text': 'VARCHAR'}, header = false, auto_detect = false, "
-        f"delim = '{_SEPARATOR}', quote = '', escape = '', new_line = '\\n', "
-        "max_line_size = 100000000, "
-        f"compression = '{'gzip' if path.name.lower().endswith('.gz') else 'none'}')",
-        [str(path)],
-    )
+def _lines_fast(session: duckdb.DuckDBPyConnection, data: bytes, work: Path, table: str) -> None:
+    """The physical lines of `data` -- the bytes already read and hashed --, read by DuckDB
+    from a private copy in `work` (the tenant's own folder, outside every landing zone):
+    DuckDB never opens the delivered path, which could be a link by now."""
+    work.mkdir(mode=0o700, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=work, suffix=".csv", delete=False) as copy:
+        copy.write(data)
+    try:
+        session.execute(
+            f"create or replace temp table {table}_read as select * from read_csv(?, "
+            "columns = {'text': 'VARCHAR'}, header = false, auto_detect = false, "
+            f"delim = '{_SEPARATOR}', quote = '', escape = '', new_line = '\\n', "
+            "max_line_size = 100000000, compression = 'none')",
+            [copy.name],
+        )
+    finally:
+        os.unlink(copy.name)
     # the lines are stored once; splitting them into fields is left to the one query
     # that reads them (a stored list column costs more to write and read than the split)
     session.execute(f"""
@@ -486,16 +521,16 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
                                            f"file not readable: {exc.strerror}")  # fmt: skip
     signature = bytes_signature(raw)
     try:
-        data = gzip.decompress(raw) if path.name.lower().endswith(".gz") else raw
-    except (OSError, EOFError, zlib.error) as exc:
+        data = _gunzip(raw) if path.name.lower().endswith(".gz") else raw
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
         return signature, _file_row_sql(entity, zone_file, signature,
                                         f"not a readable gzip file: {exc}")  # fmt: skip
     if not data:
         return signature, _file_row_sql(entity, zone_file, signature,
                                         "empty file (0 bytes): no header, no lines")  # fmt: skip
     table = f"shop_lines_{index}"
-    if _fast_path_fits(path, data):
-        _lines_fast(session, path, table)
+    if _fast_path_fits(data):
+        _lines_fast(session, data, _work_dir(zone_file), table)
         (lines,) = session.execute(f"select count(*) from {table}").fetchone()
         if lines != count_lines(data):  # never expected: then read it the careful way
             _lines_python(session, data, table)
@@ -632,7 +667,7 @@ def zone_inventory(root: Path) -> list[dict]:
             try:
                 compressed = zone_file.path.name.lower().endswith(".gz")
                 lines = count_lines(_read_bytes(zone_file.path, compressed))
-            except (OSError, EOFError, zlib.error):
+            except (OSError, EOFError, zlib.error, ValueError):
                 lines = None
         rows.append({
             "file_path": str(zone_file.path), "zone_path": zone_file.relative,
