@@ -9,7 +9,7 @@ TENANT ?= acme
 DOCS_PORT ?= 8080
 DAGSTER_PORT ?= 3000
 DASHBOARD_PORT ?= 8501
-DAGSTER_HOME ?= $(CURDIR)/data/dagster
+DAGSTER_HOME ?= $(CURDIR)/data/_dagster
 
 DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
@@ -88,7 +88,7 @@ docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:
 	$(BIN)/dbt docs serve --target $(TENANT) --target-path target/$(TENANT) \
 		--host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
-dagster: setup  ## start the Dagster UI on 127.0.0.1:3000 (DAGSTER_PORT); history kept in data/dagster
+dagster: setup  ## start the Dagster UI on 127.0.0.1:3000 (DAGSTER_PORT); history kept in data/_dagster
 	mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/duckhouse prepare
 	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m duckhouse.definitions \

@@ -48,6 +48,9 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
     "scaling": (["scaling.py"], ["scaling.py", "--scale-factor", "0.01", "--repeat", "1"]),
     "dagster_load": (["dagster_load.py", "--tenants", "2", "10", "50"],
                      ["dagster_load.py", "--tenants", "2", "--repeat", "1"]),
+    "readers_during_build": (["readers_during_build.py", "--scale-factor", "1"],
+                             ["readers_during_build.py", "--scale-factor", "0.01",
+                              "--repeat", "1"]),
     "dashboard_pages": (["dashboard_pages.py"],
                         ["dashboard_pages.py", "--tenants", "acme=0.01", "--repeat", "1"]),
 }  # fmt: skip
@@ -115,6 +118,13 @@ def _headline(name: str, result: dict) -> str:
                 else ""
             )
             for row in r
+        )
+    if name == "readers_during_build":
+        return (
+            f"sf {r['scale_factor']:g}: build {r['build_with_readers_s']} s with a reader every "
+            f"50 ms vs {r['build_alone_s']} s alone = {r['ratio']}x; "
+            f"{r['reads_during_build']} reads, {r['reads_failed']} failed, "
+            f"{r['builds_failed']} builds failed"
         )
     if name == "dashboard_pages":
         builds = "; ".join(

@@ -23,9 +23,18 @@
     Run before every build (on-run-start): a tenant's DuckDB target builds that tenant
     only. The `tenant_id` var is for targets named otherwise; on a tenant's own target it
     must not point the sources at another tenant's landing zone (the duckhouse.sandbox
-    plugin would refuse the read anyway; this says why, before anything runs).
+    plugin would refuse the read anyway; this says why, before anything runs). The `lint`
+    target builds nothing: it is sqlfluff's, in memory and confined to no folder at all.
 #}
 {% macro check_tenant() -%}
+    {%- if execute and target.name == 'lint' and flags.WHICH in (
+        'build', 'run', 'seed', 'snapshot', 'test'
+    ) -%}
+        {{ exceptions.raise_compiler_error(
+            "target 'lint' compiles and lints only, it builds no tenant: "
+            ~ "dbt " ~ flags.WHICH ~ " --target <tenant>"
+        ) }}
+    {%- endif -%}
     {%- if execute and target.name != 'lint' and tenant_id() != target_tenant() -%}
         {{ exceptions.raise_compiler_error(
             "target '" ~ target.name ~ "' builds tenant '" ~ target_tenant() ~ "' only, not '"

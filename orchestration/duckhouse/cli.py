@@ -29,8 +29,10 @@ import duckdb
 from duckhouse import audit, lifecycle, review
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
+from duckhouse.folders import make_private_dir, private_umask
 from duckhouse.landing.ksqldb import lake_dir, read_feeds, read_metadata
 from duckhouse.landing.tpch import land_tpch
+from duckhouse.locks import tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
     profiles_dir,
@@ -40,6 +42,7 @@ from duckhouse.paths import (
     warehouse_path,
 )
 from duckhouse.profiles import LINT_TARGET, ensure_profiles, write_profiles
+from duckhouse.readers import connect_published, read_only_statements
 from duckhouse.simulate.ksqldb import (
     FAULTS,
     Lake,
@@ -143,7 +146,7 @@ def _land_tpch(tenant: Tenant, force: bool) -> None:
         # nothing to land: dbt reads PostgreSQL directly. Check it first, so that a broken
         # source stops the build here, with the warehouse of the last build untouched.
         counts = check_source(tenant)
-        tenant_dir(tenant.id).mkdir(parents=True, exist_ok=True)  # the warehouse's folder
+        make_private_dir(tenant_dir(tenant.id))  # the warehouse's folder
         source = tenant.tpch.postgres
         print(
             f"[{tenant.id}] tpch: PostgreSQL {source.host}:{source.port}/{source.database} "
@@ -162,7 +165,7 @@ def _land_tpch(tenant: Tenant, force: bool) -> None:
 
 
 def _view_counts(tenant_id: str) -> dict[str, int]:
-    with duckdb.connect(str(published_warehouse_path(tenant_id)), read_only=True) as connection:
+    with connect_published(tenant_id) as connection:
         return {
             view: int(connection.execute(f"select count(*) from {view}").fetchone()[0])
             for view in PUBLIC_VIEWS
@@ -177,29 +180,24 @@ def cmd_profiles(_: argparse.Namespace) -> int:
 
 def cmd_land(args: argparse.Namespace) -> int:
     for tenant in _select(args.tenants):
-        _land(tenant, args.force)
+        with tenant_lock(tenant.id, "duckhouse land"):
+            _land(tenant, args.force)
     return EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    tenants = _select(args.tenants)
+    return _build_tenants(_select(args.tenants), args.force_land, args.full_refresh)
+
+
+def _build_tenants(tenants: list[Tenant], force_land: bool, full_refresh: bool) -> int:
     _ensure_profiles(load_registry(registry_path()))
     failed: list[str] = []
     for tenant in tenants:
-        started = time.perf_counter()
-        _land(tenant, args.force_land)
-        built = run_dbt(
-            tenant.id, "build", *(["--full-refresh"] if args.full_refresh else []), check=False
-        )
-        _report_landing(tenant.id)
-        if built.returncode != 0:
-            failed.append(tenant.id)
-            _report_failures(tenant.id, built.returncode)
-            continue
-        prune_snapshots(tenant.id)
-        published = audit.publish_audited(tenant.id)
-        print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s; audited and "
-              f"published to readers in {published.seconds:.1f}s -> {published.path}")  # fmt: skip
+        # land, build and publish under the tenant's lock: a delete, another build or a
+        # generator cannot change its files meanwhile (duckhouse.locks)
+        with tenant_lock(tenant.id, "duckhouse build"):
+            if not _build_one(tenant, force_land, full_refresh):
+                failed.append(tenant.id)
     if failed:
         names = ", ".join(f"'{tenant_id}'" for tenant_id in failed)
         raise DbtError(
@@ -207,6 +205,22 @@ def cmd_build(args: argparse.Namespace) -> int:
             "the last audited build"
         )
     return EXIT_OK
+
+
+def _build_one(tenant: Tenant, force_land: bool, full_refresh: bool) -> bool:
+    started = time.perf_counter()
+    make_private_dir(tenant_dir(tenant.id))
+    _land(tenant, force_land)
+    built = run_dbt(tenant.id, "build", *(["--full-refresh"] if full_refresh else []), check=False)
+    _report_landing(tenant.id)
+    if built.returncode != 0:
+        _report_failures(tenant.id, built.returncode)
+        return False
+    prune_snapshots(tenant.id)
+    published = audit.publish_audited(tenant.id)
+    print(f"[{tenant.id}] built in {time.perf_counter() - started:.1f}s; audited and "
+          f"published to readers in {published.seconds:.1f}s -> {published.path}")  # fmt: skip
+    return True
 
 
 def _report_landing(tenant_id: str) -> None:
@@ -295,7 +309,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    cmd_build(argparse.Namespace(tenants=[], force_land=False, full_refresh=False))
+    _build_tenants(_select([]), force_land=False, full_refresh=False)
     tenants = load_registry(registry_path())
     print(f"\nduckhouse demo: {len(tenants)} tenants built in {time.perf_counter() - started:.0f}s")
     for tenant in tenants:
@@ -315,16 +329,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_query(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
-    path = published_warehouse_path(tenant.id)  # readers see the last audited build only
-    if not path.is_file():
-        raise RegistryError(
-            f"tenant '{tenant.id}' has no audited build yet: duckhouse build {tenant.id}"
-        )
-    with duckdb.connect(str(path), read_only=True) as connection:
+    statements = read_only_statements(args.sql)  # refused before the warehouse is opened
+    # readers see the last audited build only, in a sandbox: no file, no other database
+    with connect_published(tenant.id) as connection:
         try:
-            connection.sql(args.sql).show(max_width=160)
-        except duckdb.Error as exc:  # the reader's SQL: its error, not a traceback
-            print(f"duckhouse query {tenant.id}: {str(exc).strip()}", file=sys.stderr)
+            for statement in statements:
+                connection.sql(statement).show(max_width=160)
+        except duckdb.Error as exc:  # the reader's SQL: its error in one line, no traceback
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"duckhouse query {tenant.id}: {first}", file=sys.stderr)
             return EXIT_FAILED
     return EXIT_OK
 
@@ -482,6 +495,11 @@ def cmd_pg(args: argparse.Namespace) -> int:
 
 def cmd_lake(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    with tenant_lock(tenant.id, f"duckhouse lake {args.action}"):
+        return _lake(tenant, args)
+
+
+def _lake(tenant: Tenant, args: argparse.Namespace) -> int:
     if args.action == "generate":
         result = land_ksqldb(tenant, force=True)
         print(f"[{tenant.id}] ksqldb: generated {result.events:,} events in {result.files:,} "
@@ -504,6 +522,11 @@ def cmd_lake(args: argparse.Namespace) -> int:
 
 def cmd_shop(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
+    with tenant_lock(tenant.id, f"duckhouse shop {args.action}"):
+        return _shop(tenant, args)
+
+
+def _shop(tenant: Tenant, args: argparse.Namespace) -> int:
     shop = Shop(tenant)
     if args.action == "generate":
         result = shop.generate()
@@ -615,8 +638,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     ):
         console.print(f"  {what:<15} {where}")
     if args.build:
-        return cmd_build(argparse.Namespace(tenants=[tenant.id], force_land=False,
-                                            full_refresh=False))  # fmt: skip
+        return _build_tenants([tenant], force_land=False, full_refresh=False)
     console.print(f"next: duckhouse build {tenant.id}")
     return EXIT_OK
 
@@ -891,6 +913,7 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    private_umask()  # what duckhouse writes is its user's alone (duckhouse.folders)
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.verb](args)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from duckhouse.paths import DATA_DIR_ENV, PROJECT_DIR, data_dir, profiles_dir
-from duckhouse.tenants import validate_tenant_id
+from duckhouse.tenants import LINT_TARGET, validate_tenant_id
 
 
 class DbtError(RuntimeError):
@@ -36,8 +36,10 @@ def run_dbt(
     target_path: str | None = None,
 ) -> subprocess.CompletedProcess:
     """Run `dbt <args> --target <tenant>` in the project dir (artifacts in target/<tenant>
-    unless `target_path`); raise DbtError on failure when `check`."""
-    validate_tenant_id(tenant_id)
+    unless `target_path`); raise DbtError on failure when `check`. `tenant_id` is a
+    tenant's id or the project's own `lint` target (which no tenant id can be)."""
+    if tenant_id != LINT_TARGET:
+        validate_tenant_id(tenant_id)
     command = [
         dbt_executable(),
         *args,

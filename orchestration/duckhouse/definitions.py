@@ -14,12 +14,14 @@ from duckhouse.defs.dbt import build_dbt_assets, newest_project_file, prepare_st
 from duckhouse.defs.landing import build_landing_assets
 from duckhouse.defs.schedules import build_tenant_job, build_tenant_schedule
 from duckhouse.defs.sensors import build_landing_sensor
+from duckhouse.folders import private_umask
 from duckhouse.paths import DATA_DIR_ENV, data_dir, profiles_dir, registry_path
 from duckhouse.profiles import ensure_profiles
 from duckhouse.tenants import load_registry
 
 
 def build_definitions() -> dg.Definitions:
+    private_umask()  # runs and what they write are this user's alone (duckhouse.folders)
     # dbt runs as a subprocess of the run worker: pin the data dir it resolves paths from
     os.environ[DATA_DIR_ENV] = str(data_dir())
     assets: list[dg.AssetsDefinition] = []

@@ -25,6 +25,8 @@ import duckdb
 import yaml
 
 from duckhouse.audit import last_published
+from duckhouse.folders import make_private_dir
+from duckhouse.locks import TenantBusyError, tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
     data_dir,
@@ -33,6 +35,7 @@ from duckhouse.paths import (
     tenant_dir,
     warehouse_path,
 )
+from duckhouse.readers import connect_published
 from duckhouse.tenants import (
     RegistryError,
     Tenant,
@@ -45,8 +48,8 @@ from duckhouse.tenants import (
 ARCHIVE_DIR_NAME = "_archive"  # not a valid tenant id: never collides with a tenant's folder
 
 
-class TenantBusyError(RuntimeError):
-    """The tenant's warehouse is open for writing (a build is running)."""
+class TenantCorruptError(RuntimeError):
+    """The tenant's warehouse is not a DuckDB database (any more)."""
 
 
 def archive_dir() -> Path:
@@ -191,22 +194,57 @@ def create_tenant(entry: dict) -> Tenant:
             "move it away first; nothing changed"
         )
     tenant = add_to_registry(entry)
-    (tenant_dir(tenant_id) / "landing").mkdir(parents=True)
+    make_private_dir(tenant_dir(tenant_id))
+    make_private_dir(tenant_dir(tenant_id) / "landing")
     duckdb.connect(str(warehouse_path(tenant_id))).close()
     return tenant
 
 
+def open_failure(tenant_id: str, exc: duckdb.Error) -> RuntimeError:
+    """What a failure to open the tenant's warehouse means: another process holds it (a
+    build, or someone's `dbt build`), or the file is not a DuckDB database."""
+    message = str(exc).splitlines()[0]
+    if "lock" in message.lower():
+        return TenantBusyError(
+            f"tenant '{tenant_id}': its warehouse is in use by another process: {message}"
+        )
+    return TenantCorruptError(
+        f"tenant '{tenant_id}': its warehouse {warehouse_path(tenant_id)} is corrupt or not a "
+        f"DuckDB database: {message}"
+    )
+
+
 def assert_not_building(tenant_id: str) -> None:
-    """Refuse while a build holds the tenant's warehouse (DuckDB has one writer)."""
+    """Refuse while another process holds the tenant's warehouse (DuckDB has one writer:
+    a plain `dbt build` takes no tenant lock); a corrupt file is named as such."""
     path = warehouse_path(tenant_id)
     if not path.is_file():
         return
     try:
-        duckdb.connect(str(path)).close()
-    except duckdb.IOException as exc:
-        raise TenantBusyError(
-            f"tenant '{tenant_id}': its warehouse is in use (a build running?): {exc}"
-        ) from exc
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error as exc:
+        failure = open_failure(tenant_id, exc)
+        if isinstance(failure, TenantBusyError):
+            raise failure from exc
+        # a corrupt warehouse does not stop a delete: it is archived as it is
+
+
+def assert_own_folder(tenant_id: str) -> Path:
+    """The tenant's folder, if it is a real folder directly in the data dir (or absent);
+    refuse a link or anything else, which `delete` would follow out of the data dir."""
+    folder = tenant_dir(tenant_id)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        what = "a symbolic link" if folder.is_symlink() else "not a folder"
+        raise RegistryError(
+            f"tenant '{tenant_id}': {folder} is {what}; duckhouse deletes only a real "
+            "folder in the data dir: nothing changed"
+        )
+    if folder.exists() and folder.resolve().parent != data_dir():
+        raise RegistryError(
+            f"tenant '{tenant_id}': {folder} resolves to {folder.resolve()}, outside the data "
+            f"dir {data_dir()}: nothing changed"
+        )
+    return folder
 
 
 @dataclass
@@ -225,9 +263,14 @@ def delete_tenant(tenant_id: str, keep_archive: bool = True) -> Deleted:
     entry, warehouse, landing zone, published files, dbt target folder (its manifest,
     hence its Dagster assets) and its Dagster asset history."""
     tenant = get_tenant(load_registry(registry_path()), tenant_id)
-    assert_not_building(tenant.id)
+    folder = assert_own_folder(tenant.id)
+    with tenant_lock(tenant.id, "delete", wait=False):
+        assert_not_building(tenant.id)
+        return _delete(tenant, folder, keep_archive)
+
+
+def _delete(tenant: Tenant, folder: Path, keep_archive: bool) -> Deleted:
     result = Deleted(tenant.id, None)
-    folder = tenant_dir(tenant.id)
     if keep_archive:
         result.archive = _archive(tenant, folder)
     remove_from_registry(tenant.id)
@@ -252,7 +295,7 @@ def _archive(tenant: Tenant, folder: Path) -> Path:
     """<data>/_archive/<tenant>-<UTC time>.tar.gz: the registry entry and the tenant's
     whole folder (warehouse, landing zone, published files)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    archive_dir().mkdir(parents=True, exist_ok=True)
+    make_private_dir(archive_dir())
     path = archive_dir() / f"{tenant.id}-{stamp}.tar.gz"
     partial = path.with_name(path.name + ".partial")
     entry = registry_entry(tenant.id).encode()
@@ -317,6 +360,23 @@ def describe_sources(tenant: Tenant) -> dict[str, str]:
     }
 
 
+def _last_build(tenant_id: str, path: Path) -> tuple | None:
+    """The newest row of duckhouse_meta.builds in the tenant's build warehouse."""
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise open_failure(tenant_id, exc) from exc
+    with connection:
+        try:
+            return connection.execute(
+                "select coalesce(finished_at, started_at), finished_at - started_at, "
+                "coalesce(errors, 0) + coalesce(failures, 0), status, invocation_id "
+                "from duckhouse_meta.builds order by started_at desc limit 1"
+            ).fetchone()
+        except duckdb.CatalogException:
+            return None
+
+
 def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus:
     """The tenant's last build (duckhouse_meta.builds in its build warehouse, written by every
     dbt build of it: macros/build_log.sql) and the row counts of its public views as readers
@@ -326,27 +386,17 @@ def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus
     if not path.is_file():
         return status
     try:
-        connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        # DuckDB has one writer: a build holds the file. Anything else is not "busy".
-        if "lock" not in str(exc).lower():
-            status.status = f"unreadable warehouse: {str(exc).splitlines()[0]}"
-            return status
+        # shared, never waiting: a build holding the tenant is reported, and no build
+        # can start (and fail on DuckDB's file lock) while this reads
+        with tenant_lock(tenant.id, "list", shared=True, wait=False):
+            last = _last_build(tenant.id, path)
+    except TenantBusyError:
         status.status = "building"
+        last = None
+    except TenantCorruptError:
+        status.status = "corrupt warehouse"
         return status
-    except duckdb.Error as exc:
-        status.status = f"unreadable warehouse: {str(exc).splitlines()[0]}"
-        return status
-    with connection:
-        try:
-            last = connection.execute(
-                "select coalesce(finished_at, started_at), finished_at - started_at, "
-                "coalesce(errors, 0) + coalesce(failures, 0), status, invocation_id "
-                "from duckhouse_meta.builds order by started_at desc limit 1"
-            ).fetchone()
-        except duckdb.CatalogException:
-            last = None
-    if last is not None:
+    if last is not None and status.status != "building":
         finished, took, failures, state, invocation_id = last
         status.last_build = finished.isoformat(timespec="seconds") + "Z"
         status.last_build_seconds = round(took.total_seconds(), 1) if took else None
@@ -362,7 +412,7 @@ def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus
             status.status = "built, not published"
     published = published_warehouse_path(tenant.id)
     if published.is_file():
-        with duckdb.connect(str(published), read_only=True) as readers:
+        with connect_published(tenant.id) as readers:
             counts: dict[str, int | None] = {}
             for view in public_views:
                 try:

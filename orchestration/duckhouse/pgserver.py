@@ -68,7 +68,8 @@ TPCH_DDL = {
 }
 META_TABLE = "duckhouse_source"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-PG_DIR_ENV = "DUCKHOUSE_PG_DIR"  # where local servers live (default <data>/postgres)
+PG_DIR_ENV = "DUCKHOUSE_PG_DIR"  # where local servers live (default <data>/_postgres)
+PG_DIR_NAME = "_postgres"  # not a valid tenant id: no tenant folder can be it
 
 
 class PostgresError(RuntimeError):
@@ -99,7 +100,7 @@ class LocalServer:
     @classmethod
     def for_port(cls, port: int) -> LocalServer:
         root = os.environ.get(PG_DIR_ENV)
-        return cls(port=port, directory=Path(root or data_dir() / "postgres") / str(port))
+        return cls(port=port, directory=Path(root or data_dir() / PG_DIR_NAME) / str(port))
 
     @property
     def pgdata(self) -> Path:
@@ -134,8 +135,20 @@ class LocalServer:
         if self.is_running():
             return False
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.socket_dir.mkdir(exist_ok=True)
+        # the socket takes the superuser without a password (trust): only its owner may
+        # reach it (the folder 0700, the socket too), no other local user
+        self.socket_dir.mkdir(mode=0o700, exist_ok=True)
+        self.socket_dir.chmod(0o700)
         if os.geteuid() == 0:
+            # the server runs as the postgres system user: the folders duckhouse made on
+            # the way to its directory (0700 under duckhouse's umask) must let it pass --
+            # traverse only (0711): nobody can list them, tenant folders stay 0700
+            root = data_dir()
+            for parent in self.directory.parents:
+                if parent != root and root not in parent.parents:
+                    break  # only the data dir and what is inside it are duckhouse's
+                if parent.stat().st_uid == 0 and not parent.stat().st_mode & 0o001:
+                    parent.chmod(parent.stat().st_mode | 0o011)
             for path in (self.directory, self.socket_dir):
                 shutil.chown(path, "postgres", "postgres")
             reachable = subprocess.run(
@@ -156,7 +169,8 @@ class LocalServer:
                 raise PostgresError(f"initdb into {self.pgdata} failed:\n{result.stderr}")
         options = (
             f"-c listen_addresses=127.0.0.1 -p {self.port} "
-            f"-c unix_socket_directories={self.socket_dir} -c fsync=off"
+            f"-c unix_socket_directories={self.socket_dir} -c unix_socket_permissions=0700 "
+            "-c fsync=off"
         )
         result = self._run(
             "pg_ctl", "start", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
@@ -181,16 +195,18 @@ class LocalServer:
         return True
 
     def psql(self, database: str, sql: str, *, single_transaction: bool = False) -> str:
-        """Run `sql` as the superuser through the server's socket; return what it printed."""
+        """Run `sql` as the superuser through the server's socket; return what it printed.
+        The SQL goes through psql's standard input, never its command line: it may hold a
+        role's password, and every local user can read a command line (`ps`)."""
         command = [
             shutil.which("psql") or str(_bindir() / "psql"),
             "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
             "-h", str(self.socket_dir), "-p", str(self.port), "-U", self.superuser,
-            "-d", database, "-c", sql,
+            "-d", database, "-f", "-",
         ]  # fmt: skip
         if single_transaction:
             command.insert(1, "--single-transaction")
-        result = subprocess.run(command, text=True, capture_output=True, check=False)
+        result = subprocess.run(command, input=sql, text=True, capture_output=True, check=False)
         if result.returncode != 0:
             raise PostgresError(
                 f"PostgreSQL 127.0.0.1:{self.port}/{database}: {result.stderr.strip()}"

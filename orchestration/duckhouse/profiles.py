@@ -11,23 +11,21 @@ import yaml
 
 from duckhouse.extensions import install_extensions
 from duckhouse.paths import data_dir
-from duckhouse.tenants import Tenant
+from duckhouse.tenants import LINT_TARGET, TRINO_SUFFIX, Tenant
 
 PROFILE_NAME = "duckhouse"
 PG_ALIAS = "tpch_pg"  # the attached PostgreSQL database, in every postgres tenant's target
 PG_SECRET = "tpch_pg_secret"
 EXTENSION_DIR_NAME = ".duckdb_extensions"
-LINT_TARGET = "lint"
-TRINO_SUFFIX = "_trino"
 _HEADER = """\
 # GENERATED from tenants.yml by `duckhouse profiles` -- do not edit by hand.
 # One DuckDB target per tenant: its warehouse is <data>/<tenant>/<tenant>.duckdb and
 # its landing zone <data>/<tenant>/landing, where <data> is $DUCKHOUSE_DATA_DIR
 # (default: ./data); the duckhouse.sandbox plugin confines DuckDB to <data>/<tenant>/
-# and seeds/. `<tenant>_trino` is the tenant's scale-out target: its Iceberg catalog,
-# named after the tenant, on the Trino server the DUCKHOUSE_TRINO_* environment
-# variables name (docs/trino.md). The `lint` target is in-memory: sqlfluff never touches
-# a warehouse.
+# (seeds are read by dbt, not by DuckDB). `<tenant>_trino` is the tenant's scale-out
+# target: its Iceberg catalog, named after the tenant, on the Trino server the
+# DUCKHOUSE_TRINO_* environment variables name (docs/trino.md). The `lint` target is
+# in-memory and confined to no folder at all: sqlfluff never touches a warehouse or a file.
 """
 
 
@@ -85,6 +83,12 @@ def _trino_target(tenant: Tenant) -> dict:
     }
 
 
+def _sandbox(directories: list[str]) -> dict:
+    """The duckhouse.sandbox plugin: every DuckDB target has one (no target without it);
+    DuckDB then reads and writes `directories` only -- none at all for an empty list."""
+    return {"module": "duckhouse.sandbox", "config": {"allowed_directories": directories}}
+
+
 def render_profiles(tenants: list[Tenant]) -> str:
     outputs: dict[str, dict] = {}
     for tenant in tenants:
@@ -96,20 +100,18 @@ def render_profiles(tenants: list[Tenant]) -> str:
             # a database setting, given once when the file is opened (`settings` would
             # run a SET on every cursor, i.e. every dbt node)
             "config_options": {"preserve_insertion_order": False},
-            # DuckDB may touch this tenant's folder and the project's seeds, nothing else
-            "plugins": [
-                {
-                    "module": "duckhouse.sandbox",
-                    "config": {
-                        "allowed_directories": [f"{_data_dir_expr()}/{tenant.id}/", "seeds/"]
-                    },
-                }
-            ],
+            # DuckDB may touch this tenant's folder, nothing else
+            "plugins": [_sandbox([f"{_data_dir_expr()}/{tenant.id}/"])],
         }
         if tenant.tpch.mode == "postgres":
             _postgres_source(tenant, outputs[tenant.id])
         outputs[tenant.id + TRINO_SUFFIX] = _trino_target(tenant)
-    outputs[LINT_TARGET] = {"type": "duckdb", "path": ":memory:", "threads": 1}
+    outputs[LINT_TARGET] = {
+        "type": "duckdb",
+        "path": ":memory:",
+        "threads": 1,
+        "plugins": [_sandbox([])],
+    }
     default = tenants[0].id if tenants else LINT_TARGET
     document = {PROFILE_NAME: {"target": default, "outputs": outputs}}
     return _HEADER + yaml.safe_dump(document, sort_keys=False, width=100)

@@ -13,6 +13,10 @@ dbt hub is out of reach), applied to duckhouse's layout:
   source-joined            no model joins a source with anything else
   naming                   models are named for their layer and folder
   public-contract          every public view enforces its contract, every column typed
+  python-model-confined    a Python model uses the DuckDB session dbt gives it (confined
+                           to the tenant's folder) and reads files only through
+                           duckhouse.landing: no duckdb.connect(), open(), exec/eval, and no
+                           os, subprocess, socket, pathlib, ... (docs/security.md)
 
 A model may be exempted from one rule, never silently: `meta: {review_exceptions: {<rule>:
 <reason>}}` in its YAML, with the reason in words (an empty reason is itself a violation).
@@ -20,6 +24,7 @@ A model may be exempted from one rule, never silently: `meta: {review_exceptions
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -69,6 +74,40 @@ def _naming_rule(path: str) -> tuple[str, str] | None:
         area = parts[2]
         return rf"{area}_[a-z0-9_]+", f"{area}_<what> in models/views/{area}/"
     return r"(?!)", "models live in bronze/, silver/, gold/<area>/ or views/<area>/"
+
+
+_FORBIDDEN_MODULES = frozenset({
+    "os", "sys", "subprocess", "shutil", "socket", "pathlib", "io", "tempfile", "glob",
+    "urllib", "http", "requests", "ctypes", "importlib", "multiprocessing", "pickle",
+})  # fmt: skip
+_FORBIDDEN_CALLS = frozenset({"open", "exec", "eval", "compile", "__import__", "breakpoint"})
+
+
+def python_model_escapes(code: str) -> list[str]:
+    """What in a Python model's code could reach outside its confined DuckDB session: its
+    own database (`duckdb.connect`), files or processes (open, os, subprocess, ...)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [f"does not parse: {exc.msg} (line {exc.lineno})"]
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+            for name in names:
+                if name.split(".")[0] in _FORBIDDEN_MODULES:
+                    found.append(f"imports {name} (line {node.lineno})")
+        elif isinstance(node, ast.Call):
+            function = node.func
+            if isinstance(function, ast.Name) and function.id in _FORBIDDEN_CALLS:
+                found.append(f"calls {function.id}() (line {node.lineno})")
+            if isinstance(function, ast.Attribute) and function.attr in ("connect", "open"):
+                found.append(f"calls .{function.attr}() (line {node.lineno})")
+    return found
 
 
 def _tests_by_model(manifest: dict) -> dict[str, list[dict]]:
@@ -149,6 +188,13 @@ def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation
         if sources and len(parents) > 1:
             others = ", ".join(sorted(p.split(".", 2)[-1] for p in parents))
             flag("source-joined", f"joins a source with other relations ({others})")
+
+        if node.get("language") == "python":
+            for escape in python_model_escapes(node.get("raw_code", "")):
+                flag(
+                    "python-model-confined",
+                    f"{escape}: use the session dbt passes and duckhouse.landing's readers",
+                )
 
         rule = _naming_rule(path)
         if rule is not None and not re.fullmatch(rule[0], name):

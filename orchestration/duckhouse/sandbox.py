@@ -2,12 +2,18 @@
 
 Every tenant's target loads it (profiles.py). On the run's first cursor it tells DuckDB
 which directories exist for this run -- the tenant's own folder (landing zone,
-warehouse, exports) and the project's seeds -- and then turns external access off: from
+warehouse, exports), or none at all (the lint target) -- and then turns external access off: from
 then on DuckDB refuses to read or write any other path (`read_parquet`, `read_csv`,
 `COPY`, `ATTACH`, ...), and the setting cannot be turned back on by a model. So neither
 a source, nor a macro, nor a hand-written path in a model can reach another tenant's
 files, whatever the SQL says. Connections made before (the PostgreSQL source's ATTACH)
 are kept.
+
+The project's seeds are not in any sandbox: dbt reads them (`+fast: false` in
+dbt_project.yml) and inserts the rows, so no tenant's DuckDB can write `seeds/`, which
+every tenant loads. A dbt Python model gets this same confined session; Python models are
+trusted code (reviewed like macros, docs/security.md), and `duckhouse check-project`
+refuses one that opens its own database or files.
 """
 
 from __future__ import annotations
@@ -17,16 +23,25 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
+from duckhouse.folders import private_umask
+
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         directories = plugin_config.get("allowed_directories")
-        if not directories or not all(isinstance(d, str) and d for d in directories):
-            raise ValueError("duckhouse.sandbox: allowed_directories must list directories")
+        if not isinstance(directories, list) or not all(
+            isinstance(d, str) and d for d in directories
+        ):
+            raise ValueError(
+                "duckhouse.sandbox: allowed_directories must be a list of directories "
+                "(an empty list: none)"
+            )
         # a trailing slash: 'data/acme' must not also allow 'data/acme_other'
         self.directories = [d if d.endswith("/") else d + "/" for d in directories]
         self._lock = threading.Lock()
         self._confined = False
+        # a plain `dbt build --target <tenant>` writes the warehouse 0600 too
+        private_umask()
 
     def configure_connection(self, conn: Any) -> None:
         # a new database handle (dbt-duckdb opens one per run, or again after closing it):

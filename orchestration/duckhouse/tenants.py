@@ -34,13 +34,57 @@ class RegistryError(ValueError):
     """The tenant registry, or a tenant id given to duckhouse, is invalid."""
 
 
+LINT_TARGET = "lint"
+TRINO_SUFFIX = "_trino"
+RESERVED_TENANT_IDS: dict[str, str] = {
+    LINT_TARGET: "the in-memory dbt target sqlfluff compiles with",
+    "duckhouse": "the dbt profile's and the Parquet bucket's name",
+    "postgres": "the local PostgreSQL servers' name and superuser",
+    "dagster": "Dagster's own name (its instance, $DAGSTER_HOME)",
+    "anonymous": "the object store's account for requests without a key",
+    "admin": "the object store's administrator account",
+    "main": "a DuckDB catalog name",
+    "memory": "a DuckDB catalog name",
+    "system": "a DuckDB catalog name",
+    "temp": "a DuckDB catalog name",
+    "information_schema": "a catalog schema name",
+    "pg_catalog": "a catalog schema name",
+}
+"""Names the project itself uses where a tenant id also goes: dbt target names, the
+object store's accounts, the database engines' catalogs. (The project's own folders under
+the data dir -- `_archive`, `_dagster`, `_locks`, `_postgres`, `_s3` -- start with an
+underscore, which no tenant id can.)"""
+RESERVED_TENANT_SUFFIXES: dict[str, str] = {
+    TRINO_SUFFIX: "the suffix of a tenant's Trino target (`<tenant>_trino`)",
+    "_s3alias": "S3 reserves bucket names ending in -s3alias",
+}
+
+
 def validate_tenant_id(tenant_id: object) -> str:
-    """Return `tenant_id` if it is a plain identifier, raise RegistryError otherwise."""
+    """Return `tenant_id` if it is a plain identifier that is the tenant's alone (not one of
+    the project's own names), raise RegistryError otherwise. Every way an id enters
+    duckhouse (the CLI, the registry, the environment, paths) goes through here."""
     if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
         raise RegistryError(
             f"invalid tenant id {tenant_id!r}: use 1-40 lowercase letters, digits or "
             "underscores, starting with a letter"
         )
+    if tenant_id.endswith("_") or "__" in tenant_id:
+        # the id is also an S3 bucket name (`_` becomes `-`): it may not end in a hyphen,
+        # and a doubled one is where S3 puts its own suffixes (--x-s3, --ol-s3)
+        raise RegistryError(
+            f"invalid tenant id {tenant_id!r}: it may not end in an underscore or hold two "
+            "in a row (the id is part of the tenant's object-store bucket name)"
+        )
+    if tenant_id in RESERVED_TENANT_IDS:
+        raise RegistryError(
+            f"tenant id {tenant_id!r} is reserved: it is {RESERVED_TENANT_IDS[tenant_id]}"
+        )
+    for suffix, reason in RESERVED_TENANT_SUFFIXES.items():
+        if tenant_id.endswith(suffix):
+            raise RegistryError(
+                f"tenant id {tenant_id!r} is reserved: it ends in {suffix!r}, {reason}"
+            )
     return tenant_id
 
 
@@ -263,6 +307,55 @@ def _iso_date(raw: dict, key: str, default: str, where: str) -> str:
     return value
 
 
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
+_CRON_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {name: number for number, name in enumerate(_MONTHS, start=1)}),
+    ("day of week", 0, 7, {name: number for number, name in enumerate(_WEEKDAYS)}),
+)
+_CRON_ITEM = re.compile(r"(\*|(\w+)(?:-(\w+))?)(?:/(\d+))?")
+
+
+def check_cron(cron: str) -> str | None:
+    """Why `cron` is not a five-field cron expression Dagster runs, or None if it is.
+
+    Checked here, where a tenant's registry entry is read, so that one bad schedule is an
+    error naming its tenant instead of a code location that fails to load for everyone.
+    The grammar is the common one (numbers, names, `*`, ranges, steps, lists)."""
+    fields = cron.split()
+    if len(fields) != 5:
+        return (
+            f"a cron expression has five fields (minute hour day month weekday), not {len(fields)}"
+        )
+    expanded = []
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        values: set[int] = set()
+        for item in text.lower().split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            if not match:
+                return f"{name} field {text!r}: {item!r} is not a number, range, step or *"
+            star, first, last, step = match.groups()
+            try:
+                start = low if star == "*" else names.get(first, None)
+                start = int(first) if start is None else start
+                end = high if star == "*" else names.get(last, None) if last else start
+                end = int(last) if end is None else end
+            except ValueError:
+                return f"{name} field {text!r}: {item!r} is not a number or a name"
+            if not low <= start <= end <= high:
+                return f"{name} field {text!r}: {item!r} is outside {low}-{high} (or reversed)"
+            if step is not None and int(step) == 0:
+                return f"{name} field {text!r}: a step of 0"
+            values.update(range(start, end + 1, int(step or 1)))
+        expanded.append(values)
+    if expanded[3] == {2} and expanded[2] <= {30, 31}:
+        return "February has no 30th or 31st: it would never run"
+    return None
+
+
 def parse_tenant_entry(raw: object, where: str) -> Tenant:
     """Validate one tenant's registry entry (a mapping) as load_registry does; errors name
     `where` (e.g. the command that made the entry)."""
@@ -281,7 +374,17 @@ def _parse_tenant(raw: object, index: int, registry: Path | str) -> Tenant:
             message = f"{where}: {message}"
         raise RegistryError(message) from exc
     where = f"{registry}: tenant '{tenant_id}'"
-    display_name = str(_require(raw, "display_name", where))
+    display_name = _require(raw, "display_name", where)
+    if (
+        not isinstance(display_name, str)
+        or not display_name.strip()
+        or len(display_name) > 100
+        or not display_name.isprintable()
+    ):
+        # shown in terminals, the dashboard and Dagster: no control characters
+        raise RegistryError(
+            f"{where}: display_name must be 1-100 printable characters, got {display_name!r}"
+        )
     sources = _require(raw, "sources", where)
     tpch_raw = _require(sources, "tpch", f"{where} sources")
     mode = _require(tpch_raw, "mode", f"{where} sources.tpch")
@@ -303,8 +406,9 @@ def _parse_tenant(raw: object, index: int, registry: Path | str) -> Tenant:
         cron=str(_require(schedule_raw, "cron", f"{where} schedule")),
         timezone=str(_require(schedule_raw, "timezone", f"{where} schedule")),
     )
-    if len(schedule.cron.split()) != 5:
-        raise RegistryError(f"{where}: schedule.cron must have five fields, got {schedule.cron!r}")
+    cron_problem = check_cron(schedule.cron)
+    if cron_problem:
+        raise RegistryError(f"{where}: schedule.cron {schedule.cron!r}: {cron_problem}")
     try:
         ZoneInfo(schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

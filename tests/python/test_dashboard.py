@@ -178,10 +178,12 @@ def test_the_tenant_selector_lists_the_registry_and_refuses_others(
     page.wait_for_function("() => location.search.includes('tenant=tiny_a')")
     page.wait_for_function("() => document.body.innerText.includes('Tenant Test tenant tiny_a')")
 
-    page.goto(f"{dashboard}/finance?tenant=nosuch")
-    page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
-    alert = page.locator('[data-testid="stAlert"]').first.inner_text()
-    assert "No tenant 'nosuch'" in alert and str(lakehouse.registry) in alert
+    # an unknown id, a path and a project name: refused, the page shows a registered tenant
+    for hostile, shown in (("nosuch", "nosuch"), ("..%2Ftiny_b", "../tiny_b"), ("lint", "lint")):
+        page.goto(f"{dashboard}/finance?tenant={hostile}")
+        page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+        alert = page.locator('[data-testid="stAlert"]').first.inner_text()
+        assert f"No tenant '{shown}'" in alert and str(lakehouse.registry) in alert
 
 
 def test_builds_while_the_dashboard_is_open(lakehouse, dashboard, page, tmp_path) -> None:

@@ -4,6 +4,7 @@ from files, moved on by the refresh functions, with the password kept out of eve
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,30 @@ def test_pg_up_is_idempotent_and_keeps_tpch_types(pg_tenant) -> None:
     assert lines == 60_175
     assert types["l_extendedprice"] == "DECIMAL(15,2)"
     assert types["l_shipdate"] == "DATE"
+
+
+def test_pg_up_puts_no_password_on_a_command_line(pg_tenant, tmp_path: Path) -> None:
+    """Every local user can read every command line (`ps`): `pg up` sets the role's
+    password, and no process it starts may carry it. psql is wrapped (first on PATH) to
+    record each command line it is started with."""
+    _root, env, _cli, _port = pg_tenant
+    real = shutil.which("psql", path=env.get("PATH"))
+    assert real, "psql is not installed"
+    wrappers, log = tmp_path / "bin", tmp_path / "argv.log"
+    wrappers.mkdir()
+    wrapper = wrappers / "psql"
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    wrapped = {**env, "PATH": f"{wrappers}{os.pathsep}{env.get('PATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "duckhouse.cli", "pg", "up", TENANT],
+        cwd=PROJECT_DIR, env=wrapped, text=True, capture_output=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text().splitlines()
+    assert any("alter role" in line or "-f -" in line for line in lines), lines
+    assert len(lines) >= 3  # the role, the database and the load checks all went through psql
+    assert not [line for line in lines if PASSWORD in line], "a password on psql's command line"
 
 
 def test_pg_tenant_builds_the_same_gold_as_from_files(pg_tenant, lakehouse) -> None:

@@ -179,7 +179,7 @@ def test_create_refuses_what_exists_or_is_wrong_and_changes_nothing(tmp_path: Pa
     cases = {
         ("create", "keeper"): "tenant 'keeper' already exists",
         ("create", "tz", "--timezone", "Mars/Olympus"): "not an IANA time zone",
-        ("create", "cron", "--cron", "* *"): "schedule.cron must have five fields",
+        ("create", "cron", "--cron", "* *"): "a cron expression has five fields",
         ("create", "sf", "--scale-factor", "-1"): "scale_factor must be a number",
         ("create", "pg", "--tpch-mode", "postgres", "--pg-user", "pg_x"): "reserved",
         ("delete", "nobody", "--yes"): "unknown tenant 'nobody'",

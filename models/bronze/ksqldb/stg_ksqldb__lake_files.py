@@ -10,13 +10,12 @@ is not read again. The bronze stream and table models read the valid data files 
 here, so one bad file never stops the other files or feeds.
 """
 
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from duckhouse.landing.files import confined_zone
 from duckhouse.landing.ksqldb import INVENTORY_COLUMNS, lake_inventory
 
 
@@ -34,7 +33,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
     )
     # never resolved: a link at the lake, landing/ or the tenant's folder is refused
     # (duckhouse.landing.ksqldb.scan_lake), not followed
-    lake = Path(os.path.abspath(dbt.config.get("lake_path")))
+    lake = confined_zone(session, dbt.config.get("lake_path"))
     if not lake.is_symlink() and not lake.is_dir():
         raise RuntimeError(f"ksqlDB lake not found: {lake} (nothing delivered yet?)")
 

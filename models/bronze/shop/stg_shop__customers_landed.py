@@ -6,15 +6,16 @@ they were landed (a hash of the content, `_file_signature`), replaces the lines 
 changed file and removes those of a removed file: the table holds what a full build would
 (`--full-refresh` reads every file again)."""
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from duckhouse.landing.files import confined_zone
 from duckhouse.landing.shop import land_extract
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     dbt.config(materialized="incremental", incremental_strategy="delete+insert",
                unique_key="_source_file", on_schema_change="append_new_columns")  # fmt: skip
-    return land_extract(dbt, session, Path(dbt.config.get("shop_path")), "customers")
+    zone = confined_zone(session, dbt.config.get("shop_path"))  # inside the sandbox only
+    return land_extract(dbt, session, zone, "customers")

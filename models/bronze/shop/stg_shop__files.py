@@ -2,11 +2,11 @@
 and what became of its records, `ignored` with the reason, or `refused` (a link or a special
 file, never opened) -- duckhouse.landing.shop.zone_inventory decides which."""
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from duckhouse.landing.files import confined_zone
 from duckhouse.landing.shop import zone_inventory
 
 COLUMNS = (
@@ -22,7 +22,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         dbt.ref("stg_shop__products_landed"),
         dbt.ref("stg_shop__orders_landed"),
     ]
-    rows = zone_inventory(Path(dbt.config.get("shop_path")))
+    rows = zone_inventory(confined_zone(session, dbt.config.get("shop_path")))
     session.execute(f"create or replace temp table shop_zone_files ({COLUMNS})")
     if rows:
         session.executemany(

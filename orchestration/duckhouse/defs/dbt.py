@@ -23,6 +23,7 @@ from duckhouse.audit import publish_audited
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import dbt_env, dbt_executable
 from duckhouse.defs.tenancy import layer_of, tenant_pool, tenant_tags
+from duckhouse.locks import tenant_lock
 from duckhouse.paths import PROJECT_DIR, profiles_dir
 from duckhouse.tenants import Tenant
 
@@ -178,21 +179,26 @@ def build_dbt_assets(tenant: Tenant, newest_input: float | None = None) -> dg.As
             target=tenant.id,
             dbt_executable=dbt_executable(),
         )
-        try:
-            yield from (
-                # one artifacts folder per tenant, reused: the tenant's pool runs one build
-                # at a time (dagster-dbt would otherwise leave a folder per run in target/)
-                dbt.cli(["build"], context=context, target_path=target_path(tenant.id) / "dagster")
-                .stream()
-                .fetch_row_counts()
-                .fetch_column_metadata()
-            )
-        finally:
-            release_warehouse()
-        # reached only when every node passed (a failed build raises above): audited, so
-        # readers may see it (duckhouse.audit); a failed one is never published
-        prune_snapshots(tenant.id)
-        published = publish_audited(tenant.id)
+        # the tenant's lock for the build and its publish (duckhouse.locks): a `delete`
+        # or a CLI build of the tenant waits or is refused, never cuts it short
+        with tenant_lock(tenant.id, f"dagster run {context.run_id[:8]}"):
+            try:
+                yield from (
+                    # one artifacts folder per tenant, reused: the tenant's pool runs one
+                    # build at a time (dagster-dbt would otherwise leave a folder per run)
+                    dbt.cli(
+                        ["build"], context=context, target_path=target_path(tenant.id) / "dagster"
+                    )
+                    .stream()
+                    .fetch_row_counts()
+                    .fetch_column_metadata()
+                )
+            finally:
+                release_warehouse()
+            # reached only when every node passed (a failed build raises above): audited,
+            # so readers may see it (duckhouse.audit); a failed one is never published
+            prune_snapshots(tenant.id)
+            published = publish_audited(tenant.id)
         context.log.info(
             f"{tenant.id}: audited build published to readers in {published.seconds:.1f}s "
             f"({published.path})"

@@ -9,6 +9,7 @@ from duckhouse.defs.tenancy import tenant_pool, tenant_tags
 from duckhouse.landing.ksqldb import landed_feeds
 from duckhouse.landing.shop import scan_zone
 from duckhouse.landing.tpch import land_tpch
+from duckhouse.locks import tenant_lock
 from duckhouse.pgserver import check_source
 from duckhouse.tenants import Tenant
 from duckhouse.zones import prepare_ksqldb, prepare_shop
@@ -49,7 +50,8 @@ def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
         ),
     )
     def ksqldb_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        report = prepare_ksqldb(tenant)
+        with tenant_lock(tenant.id, "dagster landing ksqldb"):
+            report = prepare_ksqldb(tenant)
         context.log.info(f"ksqldb for {tenant.id}: {report.message}")
         newest = newest_file_ns(report.path)
         return dg.MaterializeResult(
@@ -80,7 +82,8 @@ def _shop_extracts_asset(tenant: Tenant) -> dg.AssetsDefinition:
         ),
     )
     def shop_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        report = prepare_shop(tenant)
+        with tenant_lock(tenant.id, "dagster landing shop"):
+            report = prepare_shop(tenant)
         context.log.info(f"shop for {tenant.id}: {report.message}")
         files = scan_zone(report.path)
         return dg.MaterializeResult(
@@ -111,7 +114,8 @@ def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:
         ),
     )
     def tpch_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        result = land_tpch(tenant)
+        with tenant_lock(tenant.id, "dagster landing tpch"):
+            result = land_tpch(tenant)
         context.log.info(
             f"tpch for {tenant.id}: {'kept current landing' if result.skipped else 'landed'}"
         )

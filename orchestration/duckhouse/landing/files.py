@@ -45,3 +45,29 @@ def file_signature(path: Path) -> str:
 def printable(text: str) -> str:
     """A path as text that any reader can store: bytes that are not UTF-8 as \\xNN."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def confined_zone(session: object, configured: str) -> Path:
+    """The landing zone a Python model was configured with, if it lies inside a folder the
+    model's own DuckDB session may reach (its sandbox: the tenant's folder, duckhouse.sandbox);
+    refuse it otherwise. The model reads the zone in Python, which DuckDB's sandbox does not
+    see: this keeps those reads inside the same walls, whatever a `--vars` or a changed
+    config says."""
+    zone = os.path.abspath(configured)
+    allowed, external = session.execute(  # type: ignore[attr-defined]
+        "select current_setting('allowed_directories'), "
+        "current_setting('enable_external_access')"
+    ).fetchone()
+    if external:
+        raise PermissionError(
+            f"landing zone {zone}: this DuckDB session has no sandbox (no duckhouse.sandbox "
+            "plugin in its target): refusing to read files for it"
+        )
+    for directory in allowed:
+        root = os.path.abspath(directory)
+        if zone == root or zone.startswith(root.rstrip("/") + "/"):
+            return Path(zone)
+    raise PermissionError(
+        f"landing zone {zone} is outside this tenant's sandbox ({', '.join(allowed) or 'none'}):"
+        " refused"
+    )

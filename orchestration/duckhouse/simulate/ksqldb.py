@@ -515,11 +515,16 @@ def land_ksqldb(tenant: Tenant, *, force: bool = False) -> LakeResult:
             f"(no {STATE_NAME}): not generating over them. Mark the source delivered "
             "(sources.ksqldb.mode) or empty the folder."
         )
+    # regenerated as it was: as many days as it had (`lake append-day` adds to the
+    # registry's days), so a forced landing never takes exported days from the warehouse
+    exported_days = Lake(tenant).state["days"] if Lake(tenant).exists else 0
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".ksqldb-staging-", dir=target.parent))
     try:
         lake = Lake(tenant, root=staging)
         files = lake.generate()
+        while lake.state["days"] < exported_days:
+            files += lake.append_day()
         sync_feeds(tenant, staging)
         swap_in(staging, target)
     except BaseException:
