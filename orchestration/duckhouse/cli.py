@@ -196,6 +196,8 @@ def _build_tenants(tenants: list[Tenant], force_land: bool, full_refresh: bool) 
         # land, build and publish under the tenant's lock: a delete, another build or a
         # generator cannot change its files meanwhile (duckhouse.locks)
         with tenant_lock(tenant.id, "duckhouse build"):
+            # read again under the lock: a tenant deleted while this waited is gone
+            tenant = get_tenant(load_registry(registry_path()), tenant.id)
             if not _build_one(tenant, force_land, full_refresh):
                 failed.append(tenant.id)
     if failed:

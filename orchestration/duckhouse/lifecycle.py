@@ -26,7 +26,7 @@ import yaml
 
 from duckhouse.audit import last_published
 from duckhouse.folders import make_private_dir
-from duckhouse.locks import TenantBusyError, tenant_lock
+from duckhouse.locks import TenantBusyError, forget, tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
     data_dir,
@@ -266,7 +266,9 @@ def delete_tenant(tenant_id: str, keep_archive: bool = True) -> Deleted:
     folder = assert_own_folder(tenant.id)
     with tenant_lock(tenant.id, "delete", wait=False):
         assert_not_building(tenant.id)
-        return _delete(tenant, folder, keep_archive)
+        deleted = _delete(tenant, folder, keep_archive)
+        forget(tenant.id)
+        return deleted
 
 
 def _delete(tenant: Tenant, folder: Path, keep_archive: bool) -> Deleted:

@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from duckhouse.paths import data_dir
@@ -53,8 +53,14 @@ def tenant_lock(
     naming the holder instead of waiting. Re-entrant within a process is not needed: every
     holder takes it once, around the whole of what it does."""
     path = lock_path(tenant_id)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    for attempt in range(3):  # `forget` may remove the empty folder in between
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            break
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
     try:
         mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
         try:
@@ -77,3 +83,14 @@ def tenant_lock(
         yield
     finally:
         os.close(descriptor)  # closing the descriptor releases the lock
+
+
+def forget(tenant_id: str) -> None:
+    """Remove a deleted tenant's lock files; called by `delete` while it holds the lock. A
+    process that was waiting for it then holds a lock on a file no one else can open, and
+    finds the tenant gone from the registry (the CLI's build checks again under the lock)."""
+    path = lock_path(tenant_id)
+    for stale in (path, path.with_suffix(".holder")):
+        stale.unlink(missing_ok=True)
+    with suppress(OSError):  # not empty: other tenants' locks are there
+        path.parent.rmdir()  # the last tenant's: nothing of it is left in the data dir
