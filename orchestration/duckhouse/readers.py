@@ -10,6 +10,8 @@ before anything runs, SQL text that is not a query.
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from duckhouse.paths import published_warehouse_path
@@ -22,6 +24,7 @@ READER_CONFIG = {
     "lock_configuration": True,
 }
 READ_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+_EXPLAIN = re.compile(r"^\s*explain\s+(analy[sz]e\s+)?", re.IGNORECASE)
 
 
 class QueryRefused(RegistryError):
@@ -48,6 +51,15 @@ def read_only_statements(sql: str) -> list[str]:
     if not statements:
         raise QueryRefused("no SQL statement given")
     for number, statement in enumerate(statements, start=1):
+        if statement.type == duckdb.StatementType.EXPLAIN:
+            # EXPLAIN ANALYZE runs what it explains: that must be a query too
+            inner = _EXPLAIN.sub("", statement.query, count=1)
+            explained = duckdb.extract_statements(inner) if inner.strip() else []
+            if len(explained) != 1 or explained[0].type != duckdb.StatementType.SELECT:
+                raise QueryRefused(
+                    f"statement {number} explains something that is not a query: "
+                    f"{statement.query.strip()[:80]!r}"
+                )
         if statement.type not in READ_STATEMENTS:
             kind = statement.type.name.replace("_", " ")
             raise QueryRefused(

@@ -121,6 +121,7 @@ def _hostile_queries(house: Lakehouse) -> dict[str, str]:
         "a write after a query": "select 1; drop view finance.revenue_monthly",
         "export": f"export database '{victim}/landing'",
         "a table function on a path": f"select * from glob('{victim}/*')",
+        "explain analyze of a write": "explain analyze create temp table t as select 1",
         "a parse error": "selec 1",
     }
 
