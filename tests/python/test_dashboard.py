@@ -160,7 +160,8 @@ def test_each_page_draws_its_charts_and_shows_the_warehouse_numbers(
 
 def test_lines_checked_equal_the_lines_of_the_extract_files(lakehouse, dashboard, page) -> None:
     tenant = "tiny_a"
-    metrics = _open(page, f"{dashboard}/health?tenant={tenant}", 1)
+    # wait for the metric itself: Streamlit draws a page's elements one after another
+    metrics = _open(page, f"{dashboard}/health?tenant={tenant}", 1, ("Lines checked",))
     files = sorted((lakehouse.landing(tenant) / "shop").glob("*/*.csv"))
     assert files
     data_lines = sum(len(file.read_text().splitlines()) - 1 for file in files)
