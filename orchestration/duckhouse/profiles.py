@@ -102,6 +102,9 @@ def render_profiles(tenants: list[Tenant]) -> str:
             "config_options": {"preserve_insertion_order": False},
             # DuckDB may touch this tenant's folder, nothing else
             "plugins": [_sandbox([f"{_data_dir_expr()}/{tenant.id}/"])],
+            # a plain `dbt build` (which takes no tenant lock) meeting a reader's brief
+            # hold on the file waits and tries again (1 + 2 + 4 s) instead of failing
+            "retries": {"connect_attempts": 4},
         }
         if tenant.tpch.mode == "postgres":
             _postgres_source(tenant, outputs[tenant.id])
