@@ -55,8 +55,7 @@ def confined_zone(session: object, configured: str) -> Path:
     config says."""
     zone = os.path.abspath(configured)
     allowed, external = session.execute(  # type: ignore[attr-defined]
-        "select current_setting('allowed_directories'), "
-        "current_setting('enable_external_access')"
+        "select current_setting('allowed_directories'), current_setting('enable_external_access')"
     ).fetchone()
     if external:
         raise PermissionError(
