@@ -15,7 +15,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster dashboard clean
+.PHONY: help setup browser postgres openssl hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster dashboard clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,6 +38,11 @@ postgres:  ## install Debian's PostgreSQL server for the postgres source and its
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		[ "$$(id -u)" = 0 ] || { echo "PostgreSQL is missing: run 'make postgres' as root" >&2; exit 1; }; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+openssl:  ## install Debian's openssl (the object store's TLS certificates; needs root)
+	@command -v openssl >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] || { echo "openssl is missing: run 'make openssl' as root" >&2; exit 1; }; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 
 hooks: setup  ## install the pre-commit hooks into .git/hooks
 	$(BIN)/pre-commit install
@@ -63,7 +68,7 @@ check: setup  ## the project rules only (descriptions, primary keys, layers, nam
 trino-check: setup  ## compile every model for each tenant's Trino target, check it is Trino SQL
 	$(BIN)/duckhouse trino-check
 
-s3: setup  ## start the development object store (SeaweedFS: S3 + Iceberg REST on loopback)
+s3: setup openssl  ## start the development object store (SeaweedFS: S3 + Iceberg REST on loopback)
 	$(BIN)/duckhouse s3 up
 
 publish: setup  ## publish TENANT's gold and views to the object store (Iceberg + Parquet)
@@ -79,7 +84,7 @@ fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix --processes 2 .
 
-test: setup browser postgres lint  ## set up, lint, and run every test (browser tests included)
+test: setup browser postgres openssl lint  ## set up, lint, and run every test (browser tests included)
 	$(BIN)/pytest
 
 docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:8080 (DOCS_PORT)
