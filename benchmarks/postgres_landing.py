@@ -43,7 +43,7 @@ from report import measure, write_results
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 TENANT = "bench_pg"
-PASSWORD_ENV = "BENCH_PG_PASSWORD"
+PASSWORD_ENV = "DUCKHOUSE_PG_BENCH_PG_PASSWORD"
 TABLES = ("region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem")
 BRONZE = {t: f"stg_tpch__{t}" for t in TABLES}
 

@@ -38,6 +38,7 @@ from duckhouse.paths import (
     published_warehouse_path,
     warehouse_path,
 )
+from duckhouse.readers import connect_sandboxed
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
 MARKER = PUBLISHED_MARKER
@@ -93,7 +94,9 @@ def publish_audited(tenant_id: str) -> Published:
         wal = source.with_name(source.name + ".wal")
         if wal.is_file():
             shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
-        with duckdb.connect(str(copy)) as connection:  # one file: the WAL folded in
+        # sandboxed: the tenant's dbt session made what is in it (views, macros)
+        with connect_sandboxed(copy, read_only=False, allowed=(staging,)) as connection:
+            # one file: the WAL folded in
             connection.execute("checkpoint")
             kpi = _kpi_rows(connection)
             invocation_id = _last_invocation(connection)
@@ -119,7 +122,10 @@ def publish_audited(tenant_id: str) -> Published:
 def _kpi_rows(connection: duckdb.DuckDBPyConnection) -> str | None:
     """The KPI row as JSON, written by DuckDB (money as exact numbers)."""
     try:
-        row = connection.execute(f"select to_json(kpi) from {KPI_RELATION} as kpi").fetchone()
+        # the built-in, by its full name: a macro in the warehouse may be called to_json
+        row = connection.execute(
+            f"select system.main.to_json(kpi) from {KPI_RELATION} as kpi"
+        ).fetchone()
     except duckdb.CatalogException:
         return None
     return row[0] if row else None
@@ -178,7 +184,7 @@ def _stored_failures(tenant_id: str, audit_target: Path) -> dict[str, list[dict]
         return {}
     nodes = json.loads(manifest_path.read_text())["nodes"]
     found: dict[str, list[dict]] = {}
-    with duckdb.connect(str(warehouse_path(tenant_id)), read_only=True) as connection:
+    with connect_sandboxed(warehouse_path(tenant_id), read_only=True) as connection:
         for result in run_results(tenant_id, audit_target).get("results", []):
             alias = nodes.get(result["unique_id"], {}).get("alias")
             if not alias or result.get("status") not in FAILED_STATUSES:

@@ -30,11 +30,13 @@ from duckhouse import audit, lifecycle, review
 from duckhouse.dashboard.snapshots import prune_snapshots
 from duckhouse.dbt import DbtError, dbt_env, run_dbt
 from duckhouse.folders import make_private_dir, private_umask
+from duckhouse.landing.files import terminal_safe
 from duckhouse.landing.ksqldb import lake_dir, read_feeds, read_metadata
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.locks import tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
+    check_tenant_folders,
     profiles_dir,
     published_warehouse_path,
     registry_path,
@@ -42,7 +44,7 @@ from duckhouse.paths import (
     warehouse_path,
 )
 from duckhouse.profiles import LINT_TARGET, ensure_profiles, write_profiles
-from duckhouse.readers import connect_published, read_only_statements
+from duckhouse.readers import connect_published, connect_sandboxed, read_only_statements
 from duckhouse.simulate.ksqldb import (
     FAULTS,
     Lake,
@@ -105,7 +107,7 @@ def _build_rows(tenant_id: str, sql: str) -> list[tuple]:
     path = warehouse_path(tenant_id)
     if not path.is_file():
         return []
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with connect_sandboxed(path, read_only=True) as connection:
         try:
             return connection.execute(sql).fetchall()
         except duckdb.CatalogException:
@@ -181,6 +183,7 @@ def cmd_profiles(_: argparse.Namespace) -> int:
 def cmd_land(args: argparse.Namespace) -> int:
     for tenant in _select(args.tenants):
         with tenant_lock(tenant.id, "duckhouse land"):
+            check_tenant_folders(tenant)
             _land(tenant, args.force)
     return EXIT_OK
 
@@ -211,6 +214,7 @@ def _build_tenants(tenants: list[Tenant], force_land: bool, full_refresh: bool) 
 
 def _build_one(tenant: Tenant, force_land: bool, full_refresh: bool) -> bool:
     started = time.perf_counter()
+    check_tenant_folders(tenant)  # no link to write through
     make_private_dir(tenant_dir(tenant.id))
     _land(tenant, force_land)
     built = run_dbt(tenant.id, "build", *(["--full-refresh"] if full_refresh else []), check=False)
@@ -234,7 +238,7 @@ def _report_landing(tenant_id: str) -> None:
         if found:
             print(f"[{tenant_id}] ksqldb: {len(found)} file(s) {what}:")
             for lake_path, reason in found:
-                print(f"    {lake_path}: {reason}")
+                print(f"    {terminal_safe(lake_path)}: {terminal_safe(reason)}")
     if ignored:
         print(f"[{tenant_id}] ksqldb: {ignored} entr{'y' if ignored == 1 else 'ies'} ignored "
               "(bronze.stg_ksqldb__lake_files, status 'ignored', says why)")  # fmt: skip
@@ -242,7 +246,7 @@ def _report_landing(tenant_id: str) -> None:
         print(f"[{tenant_id}] ksqldb: {conflicts} event(s) delivered with conflicting content "
               "(silver.fct_transaction_event_conflicts); the earliest export is kept")  # fmt: skip
     for status, path, reason in _shop_files_not_landed(tenant_id):
-        print(f"[{tenant_id}] shop: {status} {path}: {reason}")
+        print(f"[{tenant_id}] shop: {status} {terminal_safe(path)}: {terminal_safe(reason)}")
     quarantined = _quarantined_lines(tenant_id)
     if quarantined:
         total = sum(count for *_, count in quarantined)
@@ -258,11 +262,11 @@ def _report_failures(tenant_id: str, exit_code: int) -> None:
         count = f" ({failure.failures} failing row(s))" if failure.failures else ""
         print(f"  {failure.status}: {failure.name}{count}", file=sys.stderr)
         if failure.message and not failure.rows:
-            print(f"    {failure.message.splitlines()[0][:300]}", file=sys.stderr)
+            print(f"    {terminal_safe(failure.message.splitlines()[0][:300])}", file=sys.stderr)
         for row in failure.rows:
             # where the row came from first (_source_file, _line), then its values
             items = sorted(row.items(), key=lambda item: not item[0].startswith("_"))
-            shown = ", ".join(f"{k}={v}" for k, v in items)
+            shown = terminal_safe(", ".join(f"{k}={v}" for k, v in items))
             print(f"    {shown[:400]}", file=sys.stderr)
 
 
@@ -498,6 +502,7 @@ def cmd_pg(args: argparse.Namespace) -> int:
 def cmd_lake(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
     with tenant_lock(tenant.id, f"duckhouse lake {args.action}"):
+        check_tenant_folders(tenant)
         return _lake(tenant, args)
 
 
@@ -525,6 +530,7 @@ def _lake(tenant: Tenant, args: argparse.Namespace) -> int:
 def cmd_shop(args: argparse.Namespace) -> int:
     tenant = get_tenant(load_registry(registry_path()), args.tenant)
     with tenant_lock(tenant.id, f"duckhouse shop {args.action}"):
+        check_tenant_folders(tenant)
         return _shop(tenant, args)
 
 
@@ -591,6 +597,13 @@ def _console(stderr: bool = False):  # noqa: ANN202 - rich is imported lazily
     return Console(stderr=stderr, highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
+def _plain(text: str) -> str:
+    """Text from the registry as rich shows it: never read as markup (`[/]`, `[red]`)."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def _create_entry(args: argparse.Namespace) -> dict:
     tpch: dict = {"mode": args.tpch_mode, "scale_factor": args.scale_factor}
     if args.tpch_mode == "postgres":
@@ -630,7 +643,9 @@ def cmd_create(args: argparse.Namespace) -> int:
     _ensure_profiles(load_registry(registry_path()))
     manifest = prepare_manifest(tenant.id)  # its Dagster assets load without a parse
     console = _console()
-    console.print(f"[bold green]created[/] tenant [bold]{tenant.id}[/] ({tenant.display_name})")
+    console.print(
+        f"[bold green]created[/] tenant [bold]{tenant.id}[/] ({_plain(tenant.display_name)})"
+    )
     for what, where in (
         ("registry", registry_path()),
         ("landing zone", lifecycle.tenant_dir(tenant.id) / "landing"),
@@ -667,7 +682,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 if status.view_rows else "-")  # fmt: skip
         state = status.status + (f" ({status.failures})" if status.failures else "")
         table.add_row(
-            f"[bold]{tenant.id}[/]\n{tenant.display_name}", sources,
+            f"[bold]{tenant.id}[/]\n{_plain(tenant.display_name)}", _plain(sources),
             f"{tenant.schedule.cron}\n{tenant.schedule.timezone}", built, rows,
             f"[{colours.get(status.status, 'white')}]{state}[/]",
         )  # fmt: skip
@@ -690,8 +705,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
             )
         keep = "an archive is kept" if not args.no_archive else "NO archive is kept"
         answer = _console().input(
-            f"Delete tenant [bold]{tenant.id}[/] ({tenant.display_name}): its registry entry, "
-            f"warehouse, landing zone, published files and Dagster assets ({keep})?\n"
+            f"Delete tenant [bold]{tenant.id}[/] ({_plain(tenant.display_name)}): its registry "
+            f"entry, warehouse, landing zone, published files and Dagster assets ({keep})?\n"
             "Type the tenant id to confirm: "
         )
         if answer.strip() != tenant.id:

@@ -35,7 +35,7 @@ from duckhouse.paths import (
     tenant_dir,
     warehouse_path,
 )
-from duckhouse.readers import connect_published
+from duckhouse.readers import connect_published, connect_sandboxed
 from duckhouse.tenants import (
     RegistryError,
     Tenant,
@@ -221,7 +221,7 @@ def assert_not_building(tenant_id: str) -> None:
     if not path.is_file():
         return
     try:
-        duckdb.connect(str(path), read_only=True).close()
+        connect_sandboxed(path, read_only=True).close()
     except duckdb.Error as exc:
         failure = open_failure(tenant_id, exc)
         if isinstance(failure, TenantBusyError):
@@ -365,7 +365,7 @@ def describe_sources(tenant: Tenant) -> dict[str, str]:
 def _last_build(tenant_id: str, path: Path) -> tuple | None:
     """The newest row of duckhouse_meta.builds in the tenant's build warehouse."""
     try:
-        connection = duckdb.connect(str(path), read_only=True)
+        connection = connect_sandboxed(path, read_only=True)
     except duckdb.Error as exc:
         raise open_failure(tenant_id, exc) from exc
     with connection:

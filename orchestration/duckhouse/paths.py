@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from duckhouse.tenants import RegistryError, validate_tenant_id
+from duckhouse.tenants import RegistryError, Tenant, validate_tenant_id
 
 PROJECT_DIR_ENV = "DUCKHOUSE_PROJECT_DIR"
 PROJECT_DIR: Path = Path(
@@ -19,9 +19,10 @@ REGISTRY_ENV = "DUCKHOUSE_REGISTRY"
 PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
 
 
-UNSAFE_PATH_CHARACTERS = frozenset("'\"*?[]{}\\\n\r\x00")
+UNSAFE_PATH_CHARACTERS = frozenset("'\"*?[]{}=\\\n\r\x00")
 """Characters a data dir may not hold: dbt and DuckDB put its paths into SQL text (a
-source's external location) and DuckDB reads `*?[]{}` in a path as a glob pattern."""
+source's external location), DuckDB reads `*?[]{}` in a path as a glob pattern and a
+`key=value` folder as a hive partition column, and dbt renders `{{ }}` as Jinja."""
 
 
 def data_dir() -> Path:
@@ -70,3 +71,33 @@ def published_warehouse_path(tenant_id: str) -> Path:
 
 def kpi_summary_path(tenant_id: str) -> Path:
     return tenant_dir(tenant_id) / "kpi_summary.json"
+
+
+def check_tenant_folders(tenant: Tenant) -> Path:
+    """The tenant's folder, if it and every folder in it that duckhouse writes (the landing
+    zone, the zones duckhouse generates, the published build, the dashboard's snapshots,
+    the exports) are real folders (or absent) inside the data dir. A symbolic link there
+    would make duckhouse write through it -- into another tenant's folder -- so it is
+    refused, before anything is written, naming the link."""
+    folder = tenant_dir(tenant.id)
+    written = [folder, folder / "landing", folder / "published", folder / "dashboard",
+               folder / "exports", folder / ".landing-work"]  # fmt: skip
+    if tenant.tpch.mode == "generated":
+        written.append(folder / "landing" / "tpch")
+    if tenant.ksqldb.mode == "generated":
+        written.append(folder / "landing" / "ksqldb")
+    if tenant.shop.mode == "generated":
+        written.append(folder / "landing" / "shop")
+    for path in written:
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            what = "a symbolic link" if path.is_symlink() else "not a folder"
+            raise RegistryError(
+                f"tenant '{tenant.id}': {path} is {what}: duckhouse writes only into real "
+                "folders of the tenant's own (move it away); nothing was written"
+            )
+    if folder.exists() and folder.resolve().parent != data_dir():
+        raise RegistryError(
+            f"tenant '{tenant.id}': {folder} resolves to {folder.resolve()}, outside the data "
+            f"dir {data_dir()}: nothing was written"
+        )
+    return folder

@@ -1,10 +1,18 @@
 """Publish a tenant's gold and views to the object store: as Iceberg tables in the tenant's
 own catalog (a new snapshot each time; earlier ones stay readable: time travel) and as
-Parquet files for tools that only read files. Runs with the tenant's own S3 identity."""
+Parquet files for tools that only read files. Runs with the tenant's own S3 identity.
+
+The connection that holds the S3 keys and reaches the network never runs the tenant's
+SQL: the relations to publish are first copied, as plain tables, into a staging database
+in the tenant's folder by a sandboxed connection (duckhouse.readers.connect_sandboxed: a
+view or macro the tenant's build made cannot read a file outside the tenant's folder),
+and the S3 connection reads only that copy."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -18,7 +26,8 @@ from duckhouse.objectstore import (
     table_bucket,
     tenant_credentials,
 )
-from duckhouse.paths import published_warehouse_path
+from duckhouse.paths import published_warehouse_path, tenant_dir
+from duckhouse.readers import connect_sandboxed
 from duckhouse.sqltext import sql_string
 from duckhouse.tenants import validate_tenant_id
 
@@ -83,21 +92,41 @@ def publish(tenant_id: str) -> list[PublishedTable]:
         raise ObjectStoreError(
             f"tenant '{tenant_id}' has no audited build at {warehouse}: build it"
         )
-    connection = connect_lake(tenant_id)
-    try:
-        # under the tenant's name: the warehouse's views name their tables with it
-        connection.execute(f"attach {sql_string(warehouse)} as {tenant_id} (read_only)")
-        relations = published_relations(connection, tenant_id)
+    with tempfile.TemporaryDirectory(prefix=".publish-", dir=tenant_dir(tenant_id)) as staging:
+        copy = Path(staging) / f"{tenant_id}.duckdb"
+        relations = _stage(tenant_id, warehouse, copy)
         if not relations:
             raise ObjectStoreError(f"tenant '{tenant_id}': nothing to publish in {warehouse}")
-        return [_publish_one(connection, tenant_id, schema, name) for schema, name in relations]
-    except duckdb.Error as error:
-        hint = ""
-        if "table bucket" in str(error) and "not found" in str(error):
-            hint = " (`duckhouse s3 up` creates every registered tenant's catalog)"
-        raise ObjectStoreError(f"tenant '{tenant_id}': publishing failed{hint}: {error}") from error
-    finally:
-        connection.close()
+        connection = connect_lake(tenant_id)
+        try:
+            # under the tenant's name, as the warehouse's relations are
+            connection.execute(f"attach {sql_string(copy)} as {tenant_id} (read_only)")
+            return [_publish_one(connection, tenant_id, schema, name) for schema, name in relations]
+        except duckdb.Error as error:
+            hint = ""
+            if "table bucket" in str(error) and "not found" in str(error):
+                hint = " (`duckhouse s3 up` creates every registered tenant's catalog)"
+            raise ObjectStoreError(
+                f"tenant '{tenant_id}': publishing failed{hint}: {error}"
+            ) from error
+        finally:
+            connection.close()
+
+
+def _stage(tenant_id: str, warehouse: Path, copy: Path) -> list[tuple[str, str]]:
+    """Copy the relations to publish, as tables of plain values, into `copy` -- in a
+    sandboxed connection confined to the staging folder."""
+    with connect_sandboxed(warehouse, read_only=True, allowed=(copy.parent,)) as source:
+        relations = published_relations(source, tenant_id)
+        source.execute(f"attach {sql_string(copy)} as staged (read_write)")
+        for schema, name in relations:
+            source.execute(f'create schema if not exists staged."{schema}"')
+            source.execute(
+                f'create table staged."{schema}"."{name}" as '
+                f'select * from {tenant_id}."{schema}"."{name}"'
+            )
+        source.execute("detach staged")
+    return relations
 
 
 def _publish_one(

@@ -19,6 +19,8 @@ refuses one that opens its own database or files.
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -40,8 +42,11 @@ class Plugin(BasePlugin):
         self.directories = [d if d.endswith("/") else d + "/" for d in directories]
         self._lock = threading.Lock()
         self._confined = False
-        # a plain `dbt build --target <tenant>` writes the warehouse 0600 too
+        # a plain `dbt build --target <tenant>` writes the warehouse 0600 too; dbt made its
+        # log and target folders before any plugin ran: those are closed to others here
+        # (their first files may be 0644, the folders 0700 keep them the user's)
         private_umask()
+        _close_dbt_folders()
 
     def configure_connection(self, conn: Any) -> None:
         # a new database handle (dbt-duckdb opens one per run, or again after closing it):
@@ -65,3 +70,22 @@ class Plugin(BasePlugin):
                 cursor.execute(f"set allowed_directories = [{listed}]")
                 cursor.execute("set enable_external_access = false")
             self._confined = True
+
+
+def _close_dbt_folders() -> None:
+    """Make dbt's target and log folders (they hold compiled SQL and `dbt show` rows) 0700,
+    and `target/` itself when the target path is `target/<tenant>`."""
+    try:
+        from dbt.flags import get_flags
+
+        flags = get_flags()
+        folders = {getattr(flags, "TARGET_PATH", None) or "target",
+                   getattr(flags, "LOG_PATH", None) or "logs"}  # fmt: skip
+    except Exception:  # outside a dbt command: the defaults
+        folders = {"target", "logs"}
+    for folder in folders:
+        path = Path(str(folder))
+        for candidate in (path, path.parent) if path.parent.name == "target" else (path,):
+            if candidate.is_dir() and not candidate.is_symlink():
+                with suppress(OSError):
+                    candidate.chmod(0o700)

@@ -24,7 +24,8 @@ Every tenant's registry entry names it for each file source (no default: a zone 
 written because a field was left out); `duckhouse create` writes `delivered` unless asked
 for demo data."""
 PG_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-ENV_VAR_NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
+IPV6_ADDRESS = re.compile(r"[0-9A-Fa-f:]{2,39}")
 # Scale factors for which DuckDB ships the official TPC-H answers are 0.01, 0.1 and 1;
 # any positive value works for building.
 MAX_SCALE_FACTOR = 100.0
@@ -49,11 +50,29 @@ RESERVED_TENANT_IDS: dict[str, str] = {
     "temp": "a DuckDB catalog name",
     "information_schema": "a catalog schema name",
     "pg_catalog": "a catalog schema name",
+    "screenshots": "the test artifacts' folder in target/, next to the tenants' own",
+    **dict.fromkeys(
+        (
+            "bronze",
+            "silver",
+            "finance",
+            "marketing",
+            "reference",
+            "snapshots",
+            "tpch_reports",
+            "duckhouse_meta",
+        ),
+        "a schema of every warehouse (a catalog of that name is ambiguous)",
+    ),
 }
 """Names the project itself uses where a tenant id also goes: dbt target names, the
 object store's accounts, the database engines' catalogs. (The project's own folders under
 the data dir -- `_archive`, `_dagster`, `_locks`, `_postgres`, `_s3` -- start with an
 underscore, which no tenant id can.)"""
+RESERVED_TENANT_PREFIXES: dict[str, str] = {
+    "gold_": "the warehouses' gold schemas (gold_finance, gold_sales, ...)",
+    "landing_": "the warehouses' landing schemas (landing_tpch, ...)",
+}
 RESERVED_TENANT_SUFFIXES: dict[str, str] = {
     TRINO_SUFFIX: "the suffix of a tenant's Trino target (`<tenant>_trino`)",
     "_s3alias": "S3 reserves bucket names ending in -s3alias",
@@ -80,6 +99,11 @@ def validate_tenant_id(tenant_id: object) -> str:
         raise RegistryError(
             f"tenant id {tenant_id!r} is reserved: it is {RESERVED_TENANT_IDS[tenant_id]}"
         )
+    for prefix, reason in RESERVED_TENANT_PREFIXES.items():
+        if tenant_id.startswith(prefix):
+            raise RegistryError(
+                f"tenant id {tenant_id!r} is reserved: it starts with {prefix!r}, {reason}"
+            )
     for suffix, reason in RESERVED_TENANT_SUFFIXES.items():
         if tenant_id.endswith(suffix):
             raise RegistryError(
@@ -178,7 +202,12 @@ def _require(mapping: object, key: str, where: str) -> object:
     return mapping[key]
 
 
-def _parse_postgres(tpch_raw: dict, where: str) -> PostgresConnection:
+def pg_password_env(tenant_id: str) -> str:
+    """The environment variable that holds a tenant's PostgreSQL password."""
+    return f"DUCKHOUSE_PG_{tenant_id.upper()}_PASSWORD"
+
+
+def _parse_postgres(tpch_raw: dict, tenant_id: str, where: str) -> PostgresConnection:
     where = f"{where} sources.tpch.postgres"
     raw = _require(tpch_raw, "postgres", where.rsplit(".", 1)[0])
     if "password" in raw:
@@ -201,13 +230,20 @@ def _parse_postgres(tpch_raw: dict, where: str) -> PostgresConnection:
             raise RegistryError(f"{where}: user {value!r}: role names pg_* are reserved")
         names[field] = value
     password_env = _require(raw, "password_env", where)
-    if not isinstance(password_env, str) or not ENV_VAR_NAME.fullmatch(password_env):
+    expected = pg_password_env(tenant_id)
+    if password_env != expected:
+        # the variable is the tenant's own: naming another tenant's (or any secret in the
+        # scheduler's environment) would send that secret to the host named here
         raise RegistryError(
-            f"{where}: password_env must name an environment variable (A-Z, 0-9, _), "
+            f"{where}: password_env must be {expected} (the tenant's own variable), "
             f"got {password_env!r}"
         )
-    if not host or any(c.isspace() or c in "'\\=" for c in host):
-        raise RegistryError(f"{where}: host {host!r} is not a host name or address")
+    if not HOST_NAME.fullmatch(host) and not IPV6_ADDRESS.fullmatch(host):
+        # it is rendered into the dbt profile, where `{{ }}` would be Jinja
+        raise RegistryError(
+            f"{where}: host {host!r} is not a host name or address (letters, digits, dots "
+            "and hyphens, or an IPv6 address)"
+        )
     return PostgresConnection(host, port, names["database"], names["user"], password_env)
 
 
@@ -400,7 +436,7 @@ def _parse_tenant(raw: object, index: int, registry: Path | str) -> Tenant:
             f"{where}: sources.tpch.scale_factor must be a number in (0, {MAX_SCALE_FACTOR}], "
             f"got {scale_factor!r}"
         )
-    postgres = _parse_postgres(tpch_raw, where) if mode == "postgres" else None
+    postgres = _parse_postgres(tpch_raw, tenant_id, where) if mode == "postgres" else None
     schedule_raw = _require(raw, "schedule", where)
     schedule = Schedule(
         cron=str(_require(schedule_raw, "cron", f"{where} schedule")),
@@ -446,10 +482,23 @@ def parse_registry(text: str, path: Path) -> list[Tenant]:
         raise RegistryError(f"{path}: 'tenants' must be a list")
     tenants = [_parse_tenant(raw, i, path) for i, raw in enumerate(raw_tenants)]
     seen: set[str] = set()
+    sources: dict[tuple, str] = {}
     for tenant in tenants:
         if tenant.id in seen:
             raise RegistryError(f"{path}: tenant '{tenant.id}' is declared twice")
         seen.add(tenant.id)
+        pg = tenant.tpch.postgres
+        if pg is None:
+            continue
+        for what, key in (("database", (pg.host, pg.port, "db", pg.database)),
+                          ("user", (pg.host, pg.port, "user", pg.user))):  # fmt: skip
+            if key in sources:
+                raise RegistryError(
+                    f"{path}: tenant '{tenant.id}': PostgreSQL {what} {key[3]!r} on "
+                    f"{pg.host}:{pg.port} is tenant '{sources[key]}'s: a tenant's source is "
+                    "its own"
+                )
+            sources[key] = tenant.id
     return tenants
 
 

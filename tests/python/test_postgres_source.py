@@ -18,7 +18,7 @@ import pytest
 from conftest import PROJECT_DIR, TENANTS, free_port, make_env
 
 TENANT = "pg_t"
-PASSWORD_ENV = "PG_T_PASSWORD"
+PASSWORD_ENV = "DUCKHOUSE_PG_PG_T_PASSWORD"  # the tenant's own: the registry allows no other
 PASSWORD = "not-in-any-file-7Qx"
 FILE_TWIN = "tiny_a"  # the session lakehouse's tenant at the same scale factor
 PG_BIN = Path("/usr/lib/postgresql")

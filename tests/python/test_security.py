@@ -43,7 +43,8 @@ from duckhouse.tenants import (
 
 ATTACKER, VICTIM = "tiny_a", "tiny_b"
 COLLIDING_IDS = ["lint", "postgres", "dagster", "anonymous", "admin", "duckhouse", "main",
-                 "memory", "system", "temp", "tiny_a_trino", "t_", "a__b", "x_s3alias"]  # fmt: skip
+                 "memory", "system", "temp", "tiny_a_trino", "t_", "a__b", "x_s3alias",
+                 "finance", "bronze", "gold_sales", "landing_x", "screenshots"]  # fmt: skip
 
 
 def _victim_files(house: Lakehouse) -> dict[str, tuple]:
@@ -230,6 +231,8 @@ def test_run_operation_cannot_write_the_shared_seeds_or_another_tenant(
         assert "Permission Error" in out, out[-2000:]
     assert tree_digest(attacker_project / "seeds") == seeds
     assert _victim_files(lakehouse) == victim
+    # dbt's own output (compiled SQL, `dbt show` rows in its log) is the user's alone too
+    assert stat.S_IMODE((attacker_project / "target").stat().st_mode) == 0o700
 
 
 def test_the_lint_target_reaches_no_file(lakehouse, attacker_project) -> None:
@@ -451,3 +454,141 @@ def test_force_land_after_append_day_keeps_building(tmp_path: Path) -> None:
     assert events() > three_days
     house.cli("build", "mallet", "--full-refresh")
     assert events() > three_days
+
+
+# -- what a tenant's build leaves in its warehouse runs only inside the tenant's walls --------
+
+
+def _planted_warehouse(data_dir: Path, tenant: str, secret: Path) -> Path:
+    """A tenant warehouse holding what the tenant's dbt session could leave behind: a macro
+    shadowing a built-in with a path as its default (DuckDB binds the default only when it
+    runs), and views reading another tenant's file."""
+    folder = data_dir / tenant
+    folder.mkdir(parents=True)
+    path = folder / f"{tenant}.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            f"create macro main.to_json(x, p := '{secret}') as (select string_agg(content) "
+            "from read_text(p))"
+        )
+        connection.execute("create schema gold_sales")
+        connection.execute(
+            "create table gold_sales.mart_sales__kpi_summary as select 1 as orders, 2.5 as revenue"
+        )
+        connection.execute("create schema finance")
+        connection.execute(
+            f"create view finance.revenue_monthly as select content from read_text('{secret}')"
+        )
+        connection.execute("create schema duckhouse_meta")
+        connection.execute(
+            "create view duckhouse_meta.builds as select content as invocation_id, "
+            f"now() as started_at from read_text('{secret}')"
+        )
+    return path
+
+
+def test_duckhouses_own_sql_on_a_tenants_warehouse_is_sandboxed(tmp_path, monkeypatch) -> None:
+    from duckhouse import audit, publish
+    from duckhouse.readers import connect_sandboxed
+
+    secret = tmp_path / "data" / "victim" / "kpi_summary.json"
+    secret.parent.mkdir(parents=True)
+    secret.write_text('{"tenant_id": "victim", "revenue": "SECRET-61467"}')
+    monkeypatch.setenv("DUCKHOUSE_DATA_DIR", str(tmp_path / "data"))
+    warehouse = _planted_warehouse(tmp_path / "data", "mallory", secret)
+
+    # the publish step: the built-in to_json, by its full name, in a sandboxed connection
+    with pytest.raises(duckdb.Error, match=r"Permission Error|disabled by configuration"):
+        audit.publish_audited("mallory")  # the planted builds view reads the secret: refused
+    kpi = tmp_path / "data" / "mallory" / "kpi_summary.json"
+    assert not kpi.exists() or "SECRET" not in kpi.read_text()
+    with connect_sandboxed(warehouse, read_only=True) as connection:
+        assert "SECRET" not in (audit._kpi_rows(connection) or "")
+        with pytest.raises(duckdb.Error, match="Permission Error"):
+            connection.execute("select * from finance.revenue_monthly").fetchall()
+    # the object-store publish copies the relations in a sandbox before any S3 connection
+    staging = tmp_path / "data" / "mallory" / ".publish-x"
+    staging.mkdir()
+    with pytest.raises(duckdb.Error, match="Permission Error"):
+        publish._stage("mallory", warehouse, staging / "mallory.duckdb")
+    assert "SECRET" in secret.read_text()  # the victim's file is as it was
+
+
+def test_the_reader_parses_in_a_sandbox_too(lakehouse, tmp_path) -> None:
+    """Parsing expands `PRAGMA import_database`, which reads its folder's schema.sql."""
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    (exported / "schema.sql").write_text("topsecret_token_123 create table x (a int);\n")
+    result = lakehouse.cli("query", ATTACKER, f"pragma import_database('{exported}')", check=False)
+    assert result.returncode == 2 and "topsecret" not in result.stdout + result.stderr
+    assert "Permission Error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_tenants_postgres_options_cannot_reach_another_tenants_secret(tmp_path) -> None:
+    def registry(*entries: str) -> str:
+        return "tenants:\n" + "".join(entries)
+
+    def pg(tenant: str, host: str = "127.0.0.1", env: str | None = None, db: str = "") -> str:
+        env = env or f"DUCKHOUSE_PG_{tenant.upper()}_PASSWORD"
+        return (
+            f"  - id: {tenant}\n    display_name: {tenant}\n    sources:\n      tpch:\n"
+            "        mode: postgres\n        scale_factor: 0.01\n"
+            f"        postgres: {{host: '{host}', port: 5432, database: {db or tenant + '_db'}, "
+            f"user: {tenant}_user, password_env: {env}}}\n"
+            "      ksqldb: {mode: delivered}\n      shop: {mode: delivered}\n"
+            "    schedule: {cron: '0 3 * * *', timezone: UTC}\n"
+        )
+
+    path = tmp_path / "tenants.yml"
+    assert len(parse_registry(registry(pg("pa"), pg("pb")), path)) == 2
+    for bad, message in (
+        (registry(pg("pa"), pg("pb", env="DUCKHOUSE_PG_PA_PASSWORD")), "must be DUCKHOUSE_PG_PB"),
+        (registry(pg("pa", env="AWS_SECRET_ACCESS_KEY")), "the tenant's own variable"),
+        (registry(pg("pa", host='{{ env_var("DUCKHOUSE_PG_PB_PASSWORD") }}.x')), "not a host"),
+        (registry(pg("pa", host="db;rm -rf")), "not a host"),
+        (registry(pg("pa"), pg("pb", db="pa_db")), "is tenant 'pa's"),
+    ):
+        with pytest.raises(RegistryError, match=message):
+            parse_registry(bad, path)
+
+
+def test_a_linked_landing_folder_is_never_written_through(tmp_path: Path) -> None:
+    house = _tenant_house(tmp_path)
+    victim = tmp_path / "victim_landing"
+    (victim / "tpch").mkdir(parents=True)
+    (victim / "tpch" / "orders.parquet").write_bytes(b"the victim's bytes")
+    before = tree_digest(victim)
+    (house.data_dir / "mallet").mkdir(parents=True)
+    (house.data_dir / "mallet" / "landing").symlink_to(victim)
+    for args in (["land", "mallet", "--force"], ["build", "mallet"],
+                 ["lake", "append-day", "mallet"], ["shop", "generate", "mallet"]):  # fmt: skip
+        result = house.cli(*args, check=False)
+        assert result.returncode == 2 and "symbolic link" in result.stderr, (args, result.stderr)
+    assert tree_digest(victim) == before
+
+
+def test_registry_text_is_never_markup_and_delivered_names_never_escape_codes(
+    tmp_path: Path,
+) -> None:
+    from duckhouse.landing.files import terminal_safe
+
+    house = _tenant_house(tmp_path)
+    house.registry.write_text(
+        house.registry.read_text().replace("Careless operator", "'[/] [red]spoofed'")
+    )
+    listed = house.cli("list")
+    assert "[/] [red]spoofed" in listed.stdout and "Traceback" not in listed.stderr
+    shown = terminal_safe("readme_\x1b[2J\x1b]0;PWNED\x07\u202e.txt")
+    assert shown == "readme_\\x1b[2J\\x1b]0;PWNED\\x07\\u202e.txt"
+    assert terminal_safe("ünïcode €.csv") == "ünïcode €.csv"
+
+
+def test_a_data_dir_that_would_be_read_as_a_partition_or_jinja_is_refused(tmp_path) -> None:
+    _tenant_house(tmp_path)  # a registry with one tenant, mallet
+    for odd in ("user_id=666", "{{ x }}"):
+        env = make_env(tmp_path / odd, tmp_path / "tenants.yml")
+        result = subprocess.run(
+            [sys.executable, "-m", "duckhouse.cli", "land", "mallet"], cwd=PROJECT_DIR, env=env,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2 and "cannot be part of the data dir" in result.stderr

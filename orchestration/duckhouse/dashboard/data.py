@@ -3,6 +3,7 @@ over it (cached per snapshot), the page header and number formats."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,11 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 def _query(path: str, sql: str) -> pd.DataFrame:
     # a cursor per query: the cached connection is shared by every browser session
     return _connection(path).cursor().execute(sql).df()
+
+
+def markdown_plain(text: str) -> str:
+    """Registry text shown through Markdown as the characters it is (no links, no markup)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>$:])", r"\\\1", text)
 
 
 def registry() -> list[Tenant]:
@@ -78,7 +84,7 @@ def open_view(tenant: Tenant, title: str) -> View:
         st.stop()
     build = snapshot.build
     st.caption(
-        f"Tenant **{tenant.display_name}** (`{tenant.id}`) · "
+        f"Tenant **{markdown_plain(tenant.display_name)}** (`{tenant.id}`) · "
         f"build `{build['invocation_id']}` ({build['command']}), "
         f"started {build['started_at'].replace('T', ' ').rstrip('Z')} UTC, "
         f"published {build['published_at'].replace('T', ' ').rstrip('Z')} UTC"

@@ -10,6 +10,7 @@ from duckhouse.landing.ksqldb import landed_feeds
 from duckhouse.landing.shop import scan_zone
 from duckhouse.landing.tpch import land_tpch
 from duckhouse.locks import tenant_lock
+from duckhouse.paths import check_tenant_folders
 from duckhouse.pgserver import check_source
 from duckhouse.tenants import Tenant
 from duckhouse.zones import prepare_ksqldb, prepare_shop
@@ -51,6 +52,7 @@ def _ksqldb_lake_asset(tenant: Tenant) -> dg.AssetsDefinition:
     )
     def ksqldb_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with tenant_lock(tenant.id, "dagster landing ksqldb"):
+            check_tenant_folders(tenant)
             report = prepare_ksqldb(tenant)
         context.log.info(f"ksqldb for {tenant.id}: {report.message}")
         newest = newest_file_ns(report.path)
@@ -83,6 +85,7 @@ def _shop_extracts_asset(tenant: Tenant) -> dg.AssetsDefinition:
     )
     def shop_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with tenant_lock(tenant.id, "dagster landing shop"):
+            check_tenant_folders(tenant)
             report = prepare_shop(tenant)
         context.log.info(f"shop for {tenant.id}: {report.message}")
         files = scan_zone(report.path)
@@ -115,6 +118,7 @@ def _tpch_files_asset(tenant: Tenant) -> dg.AssetsDefinition:
     )
     def tpch_landing(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         with tenant_lock(tenant.id, "dagster landing tpch"):
+            check_tenant_folders(tenant)
             result = land_tpch(tenant)
         context.log.info(
             f"tpch for {tenant.id}: {'kept current landing' if result.skipped else 'landed'}"

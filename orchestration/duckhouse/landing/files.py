@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 BLOCK = 1 << 24
@@ -45,6 +46,18 @@ def file_signature(path: Path) -> str:
 def printable(text: str) -> str:
     """A path as text that any reader can store: bytes that are not UTF-8 as \\xNN."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def terminal_safe(text: str) -> str:
+    """Text from a delivery (a file name, a reason quoting one) as a terminal may show it:
+    control and format characters as \\xNN or \\uNNNN -- an escape sequence in a delivered
+    file's name would otherwise clear the operator's screen or retitle the window."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c).startswith("C")
+        else c
+        for c in printable(text)
+    )
 
 
 def confined_zone(session: object, configured: str) -> Path:
