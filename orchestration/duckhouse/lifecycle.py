@@ -29,6 +29,7 @@ from duckhouse.folders import make_private_dir
 from duckhouse.locks import TenantBusyError, forget, tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
+    check_own_folder,
     data_dir,
     published_warehouse_path,
     registry_path,
@@ -229,24 +230,6 @@ def assert_not_building(tenant_id: str) -> None:
         # a corrupt warehouse does not stop a delete: it is archived as it is
 
 
-def assert_own_folder(tenant_id: str) -> Path:
-    """The tenant's folder, if it is a real folder directly in the data dir (or absent);
-    refuse a link or anything else, which `delete` would follow out of the data dir."""
-    folder = tenant_dir(tenant_id)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        what = "a symbolic link" if folder.is_symlink() else "not a folder"
-        raise RegistryError(
-            f"tenant '{tenant_id}': {folder} is {what}; duckhouse deletes only a real "
-            "folder in the data dir: nothing changed"
-        )
-    if folder.exists() and folder.resolve().parent != data_dir():
-        raise RegistryError(
-            f"tenant '{tenant_id}': {folder} resolves to {folder.resolve()}, outside the data "
-            f"dir {data_dir()}: nothing changed"
-        )
-    return folder
-
-
 @dataclass
 class Deleted:
     tenant_id: str
@@ -263,7 +246,7 @@ def delete_tenant(tenant_id: str, keep_archive: bool = True) -> Deleted:
     entry, warehouse, landing zone, published files, dbt target folder (its manifest,
     hence its Dagster assets) and its Dagster asset history."""
     tenant = get_tenant(load_registry(registry_path()), tenant_id)
-    folder = assert_own_folder(tenant.id)
+    folder = check_own_folder(tenant.id)  # `delete` would follow a link out of the data dir
     with tenant_lock(tenant.id, "delete", wait=False):
         assert_not_building(tenant.id)
         deleted = _delete(tenant, folder, keep_archive)

@@ -73,14 +73,35 @@ def kpi_summary_path(tenant_id: str) -> Path:
     return tenant_dir(tenant_id) / "kpi_summary.json"
 
 
+def _refuse_unless_folder(tenant_id: str, path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        what = "a symbolic link" if path.is_symlink() else "not a folder"
+        raise RegistryError(
+            f"tenant '{tenant_id}': {path} is {what}: duckhouse writes and deletes only real "
+            "folders of the tenant's own (move it away); nothing changed"
+        )
+
+
+def check_own_folder(tenant_id: str) -> Path:
+    """The tenant's folder, if it is a real folder directly in the data dir (or absent)."""
+    folder = tenant_dir(tenant_id)
+    _refuse_unless_folder(tenant_id, folder)
+    if folder.exists() and folder.resolve().parent != data_dir():
+        raise RegistryError(
+            f"tenant '{tenant_id}': {folder} resolves to {folder.resolve()}, outside the data "
+            f"dir {data_dir()}: nothing changed"
+        )
+    return folder
+
+
 def check_tenant_folders(tenant: Tenant) -> Path:
     """The tenant's folder, if it and every folder in it that duckhouse writes (the landing
     zone, the zones duckhouse generates, the published build, the dashboard's snapshots,
     the exports) are real folders (or absent) inside the data dir. A symbolic link there
     would make duckhouse write through it -- into another tenant's folder -- so it is
     refused, before anything is written, naming the link."""
-    folder = tenant_dir(tenant.id)
-    written = [folder, folder / "landing", folder / "published", folder / "dashboard",
+    folder = check_own_folder(tenant.id)
+    written = [folder / "landing", folder / "published", folder / "dashboard",
                folder / "exports", folder / ".landing-work"]  # fmt: skip
     if tenant.tpch.mode == "generated":
         written.append(folder / "landing" / "tpch")
@@ -89,15 +110,5 @@ def check_tenant_folders(tenant: Tenant) -> Path:
     if tenant.shop.mode == "generated":
         written.append(folder / "landing" / "shop")
     for path in written:
-        if path.is_symlink() or (path.exists() and not path.is_dir()):
-            what = "a symbolic link" if path.is_symlink() else "not a folder"
-            raise RegistryError(
-                f"tenant '{tenant.id}': {path} is {what}: duckhouse writes only into real "
-                "folders of the tenant's own (move it away); nothing was written"
-            )
-    if folder.exists() and folder.resolve().parent != data_dir():
-        raise RegistryError(
-            f"tenant '{tenant.id}': {folder} resolves to {folder.resolve()}, outside the data "
-            f"dir {data_dir()}: nothing was written"
-        )
+        _refuse_unless_folder(tenant.id, path)
     return folder
