@@ -96,7 +96,7 @@ docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:
 dagster: setup  ## start the Dagster UI on 127.0.0.1:3000 (DAGSTER_PORT); history kept in data/_dagster
 	mkdir -p $(DAGSTER_HOME) && cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/duckhouse prepare
-	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m duckhouse.definitions \
+	DAGSTER_HOME=$(DAGSTER_HOME) $(BIN)/dagster dev -m duckhouse.orchestration.definitions \
 		--host 127.0.0.1 --port $(DAGSTER_PORT)
 
 dashboard: setup  ## start the dashboard on 127.0.0.1:8501 (DASHBOARD_PORT): every tenant's last good build

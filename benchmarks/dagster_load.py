@@ -38,7 +38,7 @@ PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 LOAD = """
 import resource, time
 started = time.perf_counter()
-from duckhouse.definitions import build_definitions
+from duckhouse.orchestration.definitions import build_definitions
 graph = build_definitions().resolve_asset_graph()
 elapsed = time.perf_counter() - started
 tenants = {key.path[0] for key in graph.get_all_asset_keys()}

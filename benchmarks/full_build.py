@@ -243,7 +243,7 @@ def main() -> int:
         nodes = _check_build(target)
         _check_tpch(warehouse, root / "data" / tenant / "landing")
         # what write-audit-publish adds: the audited build copied to where readers look
-        audit = measure([PYTHON, "-c", "import sys; from duckhouse.audit import "
+        audit = measure([PYTHON, "-c", "import sys; from duckhouse.warehouse.audit import "
                          "publish_audited; publish_audited(sys.argv[1])", tenant], env)  # fmt: skip
         raw_path = root / "raw" / f"{tenant}.duckdb"
         shutil.rmtree(raw_path.parent, ignore_errors=True)

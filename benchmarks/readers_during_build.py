@@ -5,7 +5,7 @@ built once untimed so that it has a published build. Each repetition, in the sam
 
 * alone   -- `duckhouse build --full-refresh`, nothing else running;
 * readers -- the same build while a reader process loops, every 50 ms, over what readers
-  do: a query of the published copy through `duckhouse.readers` (the path of `duckhouse
+  do: a query of the published copy through `duckhouse.warehouse.readers` (the path of `duckhouse
   query`) and the tenant's `list` status (which reads the build warehouse under the
   tenant's shared lock).
 
@@ -34,8 +34,8 @@ from report import measure, write_results
 TENANT = "bench_readers"
 READER = """
 import json, os, sys, time
-from duckhouse.lifecycle import tenant_status
-from duckhouse.readers import connect_published
+from duckhouse.warehouse.queries import tenant_status
+from duckhouse.warehouse.readers import connect_published
 from duckhouse.tenants import get_tenant, load_registry
 from duckhouse.paths import registry_path
 tenant = get_tenant(load_registry(registry_path()), sys.argv[1])

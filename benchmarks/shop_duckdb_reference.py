@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from duckhouse.landing.shop import CONTRACT  # the extracts' declared names and types
+from duckhouse.ingest.shop import CONTRACT  # the extracts' declared names and types
 
 
 def _read(root: Path, entity: str) -> str:

@@ -5,6 +5,7 @@
 
         <data>/<tenant>/dashboard/snapshot=<UTC start>_<invocation id>/<schema>.<name>.parquet
 
+    (names from the `dashboard_snapshots` var, which duckhouse.dashboard.snapshots reads)
     and `_build.json` is written last, in the same folder: a snapshot without it is still
     being written (or was cut short) and readers ignore it. The dashboard reads the newest
     complete snapshot and never opens the warehouse, so it cannot hold the DuckDB file lock
@@ -19,13 +20,15 @@
     {%- if execute and target.type == 'duckdb' and flags.WHICH in ('build', 'run')
         and not failed and not invocation_args_dict.get('empty') -%}
         {%- set folder = dashboard_dir() -%}
-        {%- set snapshot = 'snapshot=' ~ run_started_at.strftime('%Y%m%dT%H%M%SZ')
+        {%- set protocol = var('dashboard_snapshots') -%}
+        {%- set snapshot = protocol.prefix ~ run_started_at.strftime('%Y%m%dT%H%M%SZ')
             ~ '_' ~ invocation_id -%}
+        {%- set stamp = snapshot[protocol.prefix | length:] -%}
         {%- set relations = dashboard_relations() -%}
         {#- DuckDB creates the folders a partitioned copy writes to: this opens the snapshot -#}
         copy (
             select
-                '{{ snapshot[9:] }}' as snapshot,
+                '{{ stamp }}' as snapshot,
                 '{{ invocation_id }}' as invocation_id
         ) to '{{ folder }}' (
             format parquet,
@@ -40,7 +43,7 @@
         copy (
             select
                 '{{ tenant_id() }}' as tenant_id,
-                '{{ snapshot[9:] }}' as snapshot,
+                '{{ stamp }}' as snapshot,
                 '{{ invocation_id }}' as invocation_id,
                 '{{ flags.WHICH }}' as command,
                 '{{ run_started_at.strftime("%Y-%m-%dT%H:%M:%SZ") }}' as started_at,
@@ -50,13 +53,14 @@
                 [{%- for name, _ in relations -%}
                     '{{ name }}'{{ ", " if not loop.last }}
                 {%- endfor -%}]::varchar[] as relations
-        ) to '{{ folder }}/{{ snapshot }}/_build.json' (format json)
+        ) to '{{ folder }}/{{ snapshot }}/{{ protocol.marker }}' (format json)
     {%- endif -%}
 {%- endmacro %}
 
-{#- <data>/<tenant>/dashboard: inside the folder the duckhouse.sandbox plugin allows -#}
+{#- <data>/<tenant>/dashboard: inside the folder the duckhouse.warehouse.sandbox plugin allows -#}
 {% macro dashboard_dir() -%}
-    {{- return(env_var('DUCKHOUSE_DATA_DIR', 'data') ~ '/' ~ tenant_id() ~ '/dashboard') -}}
+    {{- return(env_var('DUCKHOUSE_DATA_DIR', 'data') ~ '/' ~ tenant_id() ~ '/'
+        ~ var('dashboard_snapshots').folder) -}}
 {%- endmacro %}
 
 {#-

@@ -279,7 +279,7 @@
 {%- endmacro %}
 
 {#
-    The feeds of the export, by kind (the same lists as duckhouse.landing.ksqldb).
+    The feeds of the export, by kind (the same lists as duckhouse.ingest.ksqldb).
 #}
 {% macro ksqldb_feeds() -%}
     {{- return({

@@ -6,17 +6,11 @@
     the failures: each rule is written once, here.
 #}
 {#
-    The contract's columns of an entity, in file order (the same list as
-    duckhouse.landing.shop.CONTRACT, which reads the files).
+    The contract's columns of an entity, in file order: the `shop_contract` var of
+    dbt_project.yml, which duckhouse.ingest.shop reads the files by.
 #}
 {% macro shop_columns(entity) -%}
-    {{- return({
-        'customers': ['customer_id', 'email', 'first_name', 'last_name', 'city', 'state',
-                      'country', 'registration_date', 'segment'],
-        'products': ['product_id', 'product_name', 'category', 'price', 'stock'],
-        'orders': ['order_id', 'customer_id', 'product_id', 'order_date', 'quantity',
-                   'amount', 'status', 'payment_method'],
-    }[entity]) -}}
+    {{- return(var('shop_contract')[entity].keys() | list) -}}
 {%- endmacro %}
 
 {#

@@ -6,7 +6,7 @@
 #}
 {% macro tenant_id() -%}
     {%- set tenant = var('tenant_id', target_tenant()) -%}
-    {%- if not modules.re.fullmatch('[a-z][a-z0-9_]{0,39}', tenant) -%}
+    {%- if not modules.re.fullmatch(var('tenant_id_pattern'), tenant) -%}
         {{ exceptions.raise_compiler_error(
             "invalid tenant id '" ~ tenant ~ "': use 1-40 lowercase letters, digits or "
             ~ "underscores, starting with a letter"
@@ -22,7 +22,7 @@
 {#
     Run before every build (on-run-start): a tenant's DuckDB target builds that tenant
     only. The `tenant_id` var is for targets named otherwise; on a tenant's own target it
-    must not point the sources at another tenant's landing zone (the duckhouse.sandbox
+    must not point the sources at another tenant's landing zone (the duckhouse.warehouse.sandbox
     plugin would refuse the read anyway; this says why, before anything runs). The `lint`
     target builds nothing: it is sqlfluff's, in memory and confined to no folder at all.
 #}

@@ -1,6 +1,6 @@
 {#
     dbt's `relationships` test, with the whole child row in its failing rows: a stored
-    failure (`--store-failures`, duckhouse.audit) then names where the orphan came from
+    failure (`--store-failures`, duckhouse.warehouse.audit) then names where the orphan came from
     (`_source_file`, `_line` of a shop order with an unknown customer), not only its key.
     The same rows fail as with dbt's own test.
 #}

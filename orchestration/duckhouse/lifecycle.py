@@ -24,19 +24,16 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from duckhouse.audit import last_published
 from duckhouse.folders import make_private_dir
 from duckhouse.locks import TenantBusyError, forget, tenant_lock
 from duckhouse.paths import (
     PROJECT_DIR,
     check_own_folder,
     data_dir,
-    published_warehouse_path,
     registry_path,
     tenant_dir,
     warehouse_path,
 )
-from duckhouse.readers import connect_published, connect_sandboxed
 from duckhouse.tenants import (
     RegistryError,
     Tenant,
@@ -45,12 +42,10 @@ from duckhouse.tenants import (
     parse_registry,
     validate_tenant_id,
 )
+from duckhouse.warehouse.queries import open_failure
+from duckhouse.warehouse.readers import connect_sandboxed
 
 ARCHIVE_DIR_NAME = "_archive"  # not a valid tenant id: never collides with a tenant's folder
-
-
-class TenantCorruptError(RuntimeError):
-    """The tenant's warehouse is not a DuckDB database (any more)."""
 
 
 def archive_dir() -> Path:
@@ -201,20 +196,6 @@ def create_tenant(entry: dict) -> Tenant:
     return tenant
 
 
-def open_failure(tenant_id: str, exc: duckdb.Error) -> RuntimeError:
-    """What a failure to open the tenant's warehouse means: another process holds it (a
-    build, or someone's `dbt build`), or the file is not a DuckDB database."""
-    message = str(exc).splitlines()[0]
-    if "lock" in message.lower():
-        return TenantBusyError(
-            f"tenant '{tenant_id}': its warehouse is in use by another process: {message}"
-        )
-    return TenantCorruptError(
-        f"tenant '{tenant_id}': its warehouse {warehouse_path(tenant_id)} is corrupt or not a "
-        f"DuckDB database: {message}"
-    )
-
-
 def assert_not_building(tenant_id: str) -> None:
     """Refuse while another process holds the tenant's warehouse (DuckDB has one writer:
     a plain `dbt build` takes no tenant lock); a corrupt file is named as such."""
@@ -268,7 +249,7 @@ def _delete(tenant: Tenant, folder: Path, keep_archive: bool) -> Deleted:
     except Exception as exc:  # the tenant is gone already: say what is left
         result.dagster_error = f"{type(exc).__name__}: {exc}"
     try:  # what it published to the object store (duckhouse publish)
-        from duckhouse.objectstore import remove_tenant
+        from duckhouse.services.objectstore import remove_tenant
 
         result.published = remove_tenant(tenant.id)
     except Exception as exc:
@@ -306,104 +287,3 @@ def wipe_dagster_assets(tenant_id: str) -> int:
         if keys:
             instance.wipe_assets(keys)
         return len(keys)
-
-
-# -- what `list` shows ---------------------------------------------------------------
-
-
-@dataclass
-class TenantStatus:
-    tenant: Tenant
-    status: str  # ok, failed, interrupted, built, not published, never built, building, ...
-    last_build: str | None = None  # ISO time of the last dbt build/run
-    last_build_seconds: float | None = None
-    failures: int = 0
-    view_rows: dict[str, int] | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.tenant.id,
-            "display_name": self.tenant.display_name,
-            "sources": describe_sources(self.tenant),
-            "schedule": f"{self.tenant.schedule.cron} ({self.tenant.schedule.timezone})",
-            "status": self.status,
-            "last_build": self.last_build,
-            "last_build_seconds": self.last_build_seconds,
-            "failures": self.failures,
-            "view_rows": self.view_rows,
-        }
-
-
-def describe_sources(tenant: Tenant) -> dict[str, str]:
-    tpch, ksqldb, shop = tenant.tpch, tenant.ksqldb, tenant.shop
-    pg = tpch.postgres
-    where = f" from {pg.host}:{pg.port}/{pg.database}" if pg else " generated"
-    return {
-        "tpch": f"sf {tpch.scale_factor:g}{where}",
-        "ksqldb": f"{ksqldb.days} d x {ksqldb.events_per_day:,} events",
-        "shop": f"{shop.orders:,} orders",
-    }
-
-
-def _last_build(tenant_id: str, path: Path) -> tuple | None:
-    """The newest row of duckhouse_meta.builds in the tenant's build warehouse."""
-    try:
-        connection = connect_sandboxed(path, read_only=True)
-    except duckdb.Error as exc:
-        raise open_failure(tenant_id, exc) from exc
-    with connection:
-        try:
-            return connection.execute(
-                "select coalesce(finished_at, started_at), finished_at - started_at, "
-                "coalesce(errors, 0) + coalesce(failures, 0), status, invocation_id "
-                "from duckhouse_meta.builds order by started_at desc limit 1"
-            ).fetchone()
-        except duckdb.CatalogException:
-            return None
-
-
-def tenant_status(tenant: Tenant, public_views: tuple[str, ...]) -> TenantStatus:
-    """The tenant's last build (duckhouse_meta.builds in its build warehouse, written by every
-    dbt build of it: macros/build_log.sql) and the row counts of its public views as readers
-    see them (the last audited build: duckhouse.audit)."""
-    status = TenantStatus(tenant, "never built")
-    path = warehouse_path(tenant.id)
-    if not path.is_file():
-        return status
-    try:
-        # shared, never waiting: a build holding the tenant is reported, and no build
-        # can start (and fail on DuckDB's file lock) while this reads
-        with tenant_lock(tenant.id, "list", shared=True, wait=False):
-            last = _last_build(tenant.id, path)
-    except TenantBusyError:
-        status.status = "building"
-        last = None
-    except TenantCorruptError:
-        status.status = "corrupt warehouse"
-        return status
-    if last is not None and status.status != "building":
-        finished, took, failures, state, invocation_id = last
-        status.last_build = finished.isoformat(timespec="seconds") + "Z"
-        status.last_build_seconds = round(took.total_seconds(), 1) if took else None
-        # the warehouse opened: no build holds it, so a build still `running` was cut short
-        status.failures, status.status = (
-            int(failures),
-            ("interrupted" if state == "running" else state),
-        )
-        published = last_published(tenant.id)
-        if state == "ok" and (published or {}).get("invocation_id") != invocation_id:
-            # it passed, but readers do not see it: its publish was cut short, or it was a
-            # plain `dbt build` (the next `duckhouse build` publishes)
-            status.status = "built, not published"
-    published = published_warehouse_path(tenant.id)
-    if published.is_file():
-        with connect_published(tenant.id) as readers:
-            counts: dict[str, int | None] = {}
-            for view in public_views:
-                try:
-                    (count,) = readers.execute(f"select count(*) from {view}").fetchone()
-                    counts[view] = int(count)
-                except duckdb.Error:
-                    counts[view] = None
-        status.view_rows = counts if any(v is not None for v in counts.values()) else None
-    return status

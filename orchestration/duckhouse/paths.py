@@ -5,14 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from duckhouse.project import PROJECT_DIR
 from duckhouse.tenants import RegistryError, Tenant, validate_tenant_id
-
-PROJECT_DIR_ENV = "DUCKHOUSE_PROJECT_DIR"
-PROJECT_DIR: Path = Path(
-    os.environ.get(PROJECT_DIR_ENV, Path(__file__).resolve().parents[2])
-).resolve()
-"""The dbt project root (the folder that holds dbt_project.yml); another checkout of the
-project (e.g. a pull request's) can be pointed at with $DUCKHOUSE_PROJECT_DIR."""
 
 DATA_DIR_ENV = "DUCKHOUSE_DATA_DIR"
 REGISTRY_ENV = "DUCKHOUSE_REGISTRY"
@@ -58,7 +52,7 @@ def warehouse_path(tenant_id: str) -> Path:
 
 
 def published_dir(tenant_id: str) -> Path:
-    """What readers see of a tenant: its last audited build (duckhouse.audit)."""
+    """What readers see of a tenant: its last audited build (duckhouse.warehouse.audit)."""
     return tenant_dir(tenant_id) / "published"
 
 

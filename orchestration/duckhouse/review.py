@@ -15,7 +15,7 @@ dbt hub is out of reach), applied to duckhouse's layout:
   public-contract          every public view enforces its contract, every column typed
   python-model-confined    a Python model uses the DuckDB session dbt gives it (confined
                            to the tenant's folder) and reads files only through
-                           duckhouse.landing: no duckdb.connect(), open(), exec/eval, and no
+                           duckhouse.ingest: no duckdb.connect(), open(), exec/eval, and no
                            os, subprocess, socket, pathlib, ... (docs/security.md)
 
 A model may be exempted from one rule, never silently: `meta: {review_exceptions: {<rule>:
@@ -193,7 +193,7 @@ def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation
             for escape in python_model_escapes(node.get("raw_code", "")):
                 flag(
                     "python-model-confined",
-                    f"{escape}: use the session dbt passes and duckhouse.landing's readers",
+                    f"{escape}: use the session dbt passes and duckhouse.ingest's readers",
                 )
 
         rule = _naming_rule(path)

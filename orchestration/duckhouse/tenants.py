@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-TENANT_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
+from duckhouse.project import project_var
+
+TENANT_ID_PATTERN = re.compile(project_var("tenant_id_pattern"))
 TPCH_MODES = ("generated", "postgres")
 LANDING_MODES = ("generated", "delivered")
 """Who writes a file source's landing zone: duckhouse itself (`generated`, the demo,
@@ -509,3 +511,15 @@ def get_tenant(tenants: list[Tenant], tenant_id: str) -> Tenant:
             return tenant
     known = ", ".join(t.id for t in tenants) or "none"
     raise RegistryError(f"unknown tenant '{tenant_id}' (registered: {known})")
+
+
+def describe_sources(tenant: Tenant) -> dict[str, str]:
+    """Each source of the tenant in a few words, as `list` shows them."""
+    tpch, ksqldb, shop = tenant.tpch, tenant.ksqldb, tenant.shop
+    pg = tpch.postgres
+    where = f" from {pg.host}:{pg.port}/{pg.database}" if pg else " generated"
+    return {
+        "tpch": f"sf {tpch.scale_factor:g}{where}",
+        "ksqldb": f"{ksqldb.days} d x {ksqldb.events_per_day:,} events",
+        "shop": f"{shop.orders:,} orders",
+    }

@@ -69,7 +69,7 @@ def test_lineage_shows_both_tenants_and_ui_materialization_succeeds(dagster_ui) 
                 page.get_by_text("The finance view").first.wait_for()
 
             # launch the tenant's job from its page, as an operator would
-            page.goto(f"{url}/locations/duckhouse.definitions/jobs/ui_a_build")
+            page.goto(f"{url}/locations/duckhouse.orchestration.definitions/jobs/ui_a_build")
             page.get_by_role("button", name="Materialize all").click()
             page.get_by_text("Launched run").wait_for()
             page.get_by_role("link", name="View").first.click()

@@ -679,7 +679,7 @@ def test_recovery_equals_a_full_refresh(delivered, recovered) -> None:
         assert rows == full[relation], relation
 
 
-# ---- the rules without a build (duckhouse.landing.ksqldb alone) --------------------------
+# ---- the rules without a build (duckhouse.ingest.ksqldb alone) --------------------------
 def _tiny_lake(root: Path) -> Path:
     """A lake of one active stream (transaction_stream) and no files yet."""
     lake = root / "lake"
@@ -707,7 +707,7 @@ def _stream_file(db: duckdb.DuckDBPyConnection, path: Path, extra: str = "") -> 
 def test_drift_types_links_and_cached_verdicts(tmp_path) -> None:
     from datetime import datetime
 
-    from duckhouse.landing.ksqldb import feed_definitions, lake_inventory, read_metadata
+    from duckhouse.ingest.ksqldb import feed_definitions, lake_inventory, read_metadata
 
     lake = _tiny_lake(tmp_path)
     day = lake / "streams/transaction_stream/year=2026/month=01/day=01"

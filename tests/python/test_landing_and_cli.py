@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import Lakehouse, make_env, run_cli, write_registry
-from duckhouse.landing.tpch import TPCH_TABLES, land_tpch, read_manifest
+from duckhouse.ingest.tpch import TPCH_TABLES, land_tpch, read_manifest
 from duckhouse.tenants import Schedule, Tenant, TpchSource
 
 

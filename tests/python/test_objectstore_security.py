@@ -1,5 +1,5 @@
 """The object store as an attacker on loopback sees it (docs/security.md, "The object store";
-duckhouse.objectstore says how each port is protected). One real SeaweedFS for the module,
+duckhouse.services.objectstore says how each port is protected). One real SeaweedFS for the module,
 started by `duckhouse s3 up` with two tenants: sec_a attacks, sec_b is the victim, whose
 gold is published to its Parquet prefix and its Iceberg catalog by the publishing code.
 
@@ -37,7 +37,7 @@ import grpc
 import pytest
 
 from conftest import Lakehouse, free_port, make_env, write_registry
-from duckhouse import objectstore
+from duckhouse.services import objectstore
 from duckhouse.tenants import RegistryError, Schedule, Tenant, TpchSource
 
 ATTACKER, VICTIM = "sec_a", "sec_b"
@@ -267,8 +267,8 @@ def _victim_digest(store: Store) -> dict[str, str]:
 
 
 def _publish_victim(root: Path) -> None:
-    """The victim's gold, published by duckhouse.publish with the victim's identity."""
-    from duckhouse.publish import _publish_one, connect_lake
+    """The victim's gold, published by duckhouse.services.publish with the victim's identity."""
+    from duckhouse.services.publish import _publish_one, connect_lake
 
     warehouse = root / "victim.duckdb"
     with duckdb.connect(str(warehouse)) as connection:

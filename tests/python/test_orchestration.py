@@ -19,6 +19,7 @@ import pytest
 from conftest import PROJECT_DIR, make_env, write_registry
 
 DEMO = ("acme", "globex")
+DEFINITIONS = "duckhouse.orchestration.definitions"
 IN_FLIGHT = {dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED}
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
@@ -43,7 +44,7 @@ def dagster_tenant(tmp_path_factory):
 
 
 def _definitions() -> dg.Definitions:
-    from duckhouse.definitions import build_definitions
+    from duckhouse.orchestration.definitions import build_definitions
 
     return build_definitions()
 
@@ -205,7 +206,7 @@ def test_two_runs_of_one_tenant_wait_for_each_other(dagster_tenant) -> None:
         # output goes to files: a full pipe would stall a run while it holds the slot
         with log.open("w") as out:
             runs.append(subprocess.Popen(
-                _dagster("job", "execute", "-m", "duckhouse.definitions", "-j", "dag_t_build"),
+                _dagster("job", "execute", "-m", DEFINITIONS, "-j", "dag_t_build"),
                 cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
             ))  # fmt: skip
     for run, log in zip(runs, logs, strict=True):
@@ -224,7 +225,7 @@ def test_queued_runs_of_one_tenant_run_one_after_the_other(dagster_tenant) -> No
     when the first has finished (tag limit duckhouse/tenant = 1), and both succeed."""
     root, env = dagster_tenant
     env = {**env, "DAGSTER_HOME": _fresh_home(root / "home_queued")}
-    launch = _dagster("job", "launch", "-m", "duckhouse.definitions", "-j", "dag_t_build")
+    launch = _dagster("job", "launch", "-m", DEFINITIONS, "-j", "dag_t_build")
     for _ in range(2):
         subprocess.run(launch, cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
 
@@ -235,7 +236,7 @@ def test_queued_runs_of_one_tenant_run_one_after_the_other(dagster_tenant) -> No
         daemon_log = (root / "daemon.log").open("w")
         daemon = subprocess.Popen(
             [str(PROJECT_DIR / ".venv" / "bin" / "dagster-daemon"), "run",
-             "-m", "duckhouse.definitions"],
+             "-m", DEFINITIONS],
             cwd=PROJECT_DIR, env=env, stdout=daemon_log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip

@@ -203,7 +203,7 @@ def test_refresh_lands_incrementally_and_equals_a_full_rebuild(pg_tenant) -> Non
     """RF1/RF2 move the business on; the next build reads only what changed (new orders
     with their lines, deletions as tombstones, an order inserted below the watermark),
     and its result equals a full rebuild of the same source."""
-    from duckhouse.pgserver import LocalServer
+    from duckhouse.simulate.pgserver import LocalServer
 
     root, env, cli, port = pg_tenant
     cli("pg", "up", TENANT)
@@ -306,7 +306,7 @@ def test_extract_is_one_snapshot_while_the_source_moves(pg_tenant) -> None:
 
 
 _DAGSTER_METADATA = """
-from duckhouse.definitions import build_definitions
+from duckhouse.orchestration.definitions import build_definitions
 graph = build_definitions().resolve_asset_graph()
 for key in graph.get_all_asset_keys():
     node = graph.get(key)
@@ -372,7 +372,7 @@ def test_registry_refuses_a_password_and_reserved_roles(tmp_path) -> None:
 def test_broken_source_stops_the_build_and_keeps_the_last_one(pg_tenant) -> None:
     """Changed column type, missing table, wrong password, server down: each stops the build
     with the tenant, the server and the table named; the last build stays queryable."""
-    from duckhouse.pgserver import LocalServer
+    from duckhouse.simulate.pgserver import LocalServer
 
     root, env, cli, port = pg_tenant
     cli("pg", "up", TENANT)
@@ -421,7 +421,7 @@ def test_dagster_source_asset_checks_postgres(pg_tenant, monkeypatch) -> None:
     cli("pg", "up", TENANT)
     for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR", PASSWORD_ENV):
         monkeypatch.setenv(name, env[name])
-    from duckhouse.definitions import build_definitions
+    from duckhouse.orchestration.definitions import build_definitions
 
     defs = build_definitions()
     key = dg.AssetKey([TENANT, "landing", "tpch"])

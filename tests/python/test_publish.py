@@ -65,7 +65,7 @@ def as_env(store, monkeypatch):
 
 
 def _warehouse_relations(house: Lakehouse) -> list[tuple[str, str]]:
-    from duckhouse.publish import published_relations
+    from duckhouse.services.publish import published_relations
 
     with duckdb.connect() as connection:
         connection.execute(f"attach '{house.warehouse(TENANT)}' as {TENANT} (read_only)")
@@ -83,8 +83,8 @@ def _differences(lake: duckdb.DuckDBPyConnection, house: Lakehouse, relation: st
 
 
 def test_published_gold_reads_back_equal_to_the_warehouse(as_env) -> None:
-    from duckhouse.objectstore import parquet_prefix
-    from duckhouse.publish import connect_lake
+    from duckhouse.services.objectstore import parquet_prefix
+    from duckhouse.services.publish import connect_lake
 
     house = as_env
     result = house.cli("publish", TENANT)
@@ -102,7 +102,7 @@ def test_published_gold_reads_back_equal_to_the_warehouse(as_env) -> None:
 
 
 def test_a_republish_is_a_new_snapshot_and_the_old_one_stays_readable(as_env) -> None:
-    from duckhouse.publish import connect_lake
+    from duckhouse.services.publish import connect_lake
 
     house = as_env
     table = "lake.gold_payments.mart_payments__daily_volumes"
@@ -136,8 +136,8 @@ def test_a_republish_is_a_new_snapshot_and_the_old_one_stays_readable(as_env) ->
 
 
 def test_one_tenants_identity_cannot_read_another_tenants_data(as_env, monkeypatch) -> None:
-    from duckhouse.objectstore import ObjectStoreError, parquet_prefix, tenant_credentials
-    from duckhouse.publish import connect_lake
+    from duckhouse.services.objectstore import ObjectStoreError, parquet_prefix, tenant_credentials
+    from duckhouse.services.publish import connect_lake
 
     house = as_env
     house.cli("publish", TENANT)
@@ -162,7 +162,7 @@ def test_one_tenants_identity_cannot_read_another_tenants_data(as_env, monkeypat
 
 
 def test_deleting_the_tenant_removes_what_it_published(as_env) -> None:
-    from duckhouse import objectstore
+    from duckhouse.services import objectstore
 
     house = as_env
     house.cli("publish", TENANT)

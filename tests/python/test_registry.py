@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from duckhouse.paths import PROJECT_DIR, tenant_dir
-from duckhouse.profiles import render_profiles
 from duckhouse.tenants import RegistryError, load_registry, validate_tenant_id
+from duckhouse.warehouse.profiles import render_profiles
 
 BAD_IDS = ["../x", "a;drop", "Acme", "", "x" * 41, "1abc", "a b", "a-b", "acme/../globex"]
 

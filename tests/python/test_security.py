@@ -23,14 +23,13 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, Lakehouse, make_env, tree_digest
-from duckhouse import objectstore, pgserver
-from duckhouse.landing.files import confined_zone
-from duckhouse.landing.shop import scan_zone
+from duckhouse.ingest.files import confined_zone
+from duckhouse.ingest.shop import scan_zone
 from duckhouse.lifecycle import ARCHIVE_DIR_NAME
 from duckhouse.locks import LOCKS_DIR_NAME
-from duckhouse.profiles import render_profiles
 from duckhouse.review import python_model_escapes
-from duckhouse.sandbox import Plugin
+from duckhouse.services import objectstore
+from duckhouse.simulate import pgserver
 from duckhouse.tenants import (
     LINT_TARGET,
     RESERVED_TENANT_IDS,
@@ -40,6 +39,8 @@ from duckhouse.tenants import (
     parse_registry,
     validate_tenant_id,
 )
+from duckhouse.warehouse.profiles import render_profiles
+from duckhouse.warehouse.sandbox import Plugin
 
 ATTACKER, VICTIM = "tiny_a", "tiny_b"
 COLLIDING_IDS = ["lint", "postgres", "dagster", "anonymous", "admin", "duckhouse", "main",
@@ -153,8 +154,8 @@ def model(dbt, session):
     return session.sql("select * from read_text('{victim}/{victim_id}.duckdb')")
 """
 EVIL_ZONE = """
-from duckhouse.landing.files import confined_zone
-from duckhouse.landing.shop import zone_inventory
+from duckhouse.ingest.files import confined_zone
+from duckhouse.ingest.shop import zone_inventory
 
 
 def model(dbt, session):
@@ -258,7 +259,7 @@ def test_no_duckdb_target_is_without_a_sandbox(lakehouse) -> None:
         if output["type"] != "duckdb":
             continue
         plugins = [p["module"] for p in output.get("plugins", [])]
-        assert plugins == ["duckhouse.sandbox"], name
+        assert plugins == ["duckhouse.warehouse.sandbox"], name
         directories = output["plugins"][0]["config"]["allowed_directories"]
         assert all("seeds" not in d for d in directories), (name, directories)
         own = f"{{{{ env_var('DUCKHOUSE_DATA_DIR', 'data') }}}}/{name}/"
@@ -269,7 +270,7 @@ def test_the_sandboxed_session_confines_the_python_readers(tmp_path: Path) -> No
     own, other = tmp_path / "t1", tmp_path / "t1_other"
     for folder in (own / "landing" / "shop", other / "landing" / "shop"):
         folder.mkdir(parents=True)
-    plugin = Plugin("duckhouse.sandbox", {"allowed_directories": [str(own)]})
+    plugin = Plugin("duckhouse.warehouse.sandbox", {"allowed_directories": [str(own)]})
     connection = duckdb.connect()
     plugin.configure_cursor(connection)
     assert confined_zone(connection, str(own / "landing" / "shop")) == own / "landing" / "shop"
@@ -488,8 +489,9 @@ def _planted_warehouse(data_dir: Path, tenant: str, secret: Path) -> Path:
 
 
 def test_duckhouses_own_sql_on_a_tenants_warehouse_is_sandboxed(tmp_path, monkeypatch) -> None:
-    from duckhouse import audit, publish
-    from duckhouse.readers import connect_sandboxed
+    from duckhouse.services import publish
+    from duckhouse.warehouse import audit
+    from duckhouse.warehouse.readers import connect_sandboxed
 
     secret = tmp_path / "data" / "victim" / "kpi_summary.json"
     secret.parent.mkdir(parents=True)
@@ -570,7 +572,7 @@ def test_a_linked_landing_folder_is_never_written_through(tmp_path: Path) -> Non
 def test_registry_text_is_never_markup_and_delivered_names_never_escape_codes(
     tmp_path: Path,
 ) -> None:
-    from duckhouse.landing.files import terminal_safe
+    from duckhouse.ingest.files import terminal_safe
 
     house = _tenant_house(tmp_path)
     house.registry.write_text(

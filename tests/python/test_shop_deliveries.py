@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from conftest import Lakehouse, make_env, tree_digest
-from duckhouse.landing.files import printable
+from duckhouse.ingest.files import printable
 
 TENANT = "deliv"
 OTHER = "other_t"
@@ -528,7 +528,7 @@ def test_the_delivered_zone_is_never_written(delivered, monkeypatch) -> None:
     for name, value in house.env.items():
         if name.startswith(("DUCKHOUSE_", "DBT_")):
             monkeypatch.setenv(name, value)
-    from duckhouse.definitions import build_definitions
+    from duckhouse.orchestration.definitions import build_definitions
 
     result = (
         build_definitions()
@@ -598,8 +598,8 @@ def test_a_new_tenant_is_delivered_unless_demo_data_is_asked_for(tmp_path) -> No
 
 def test_a_zone_reached_through_a_linked_folder_is_never_read(tmp_path) -> None:
     """A link at the zone, at landing/ or at the tenant's folder: the whole zone is refused."""
-    from duckhouse.landing.ksqldb import scan_lake
-    from duckhouse.landing.shop import scan_zone
+    from duckhouse.ingest.ksqldb import scan_lake
+    from duckhouse.ingest.shop import scan_zone
 
     victim = tmp_path / "victim" / "landing"
     (victim / "shop" / "orders").mkdir(parents=True)

@@ -85,7 +85,7 @@ def test_connection_comes_from_the_environment_and_never_leaks(trino_house) -> N
 
 def test_the_checker_catches_duckdb_sql(trino_house, tmp_path) -> None:
     """The same project compiled for DuckDB is not Trino SQL, and the checker says where."""
-    from duckhouse.trino import check_compiled
+    from duckhouse.warehouse.trino import check_compiled
 
     _root, env, _check = trino_house
     subprocess.run(
@@ -115,7 +115,7 @@ def test_the_checker_catches_duckdb_sql(trino_house, tmp_path) -> None:
     ],
 )
 def test_duckdb_constructs_are_refused(sql: str, problem: str, tmp_path: Path) -> None:
-    from duckhouse.trino import _check_file
+    from duckhouse.warehouse.trino import _check_file
 
     path = tmp_path / "snippet.sql"
     path.write_text(sql)
@@ -124,7 +124,7 @@ def test_duckdb_constructs_are_refused(sql: str, problem: str, tmp_path: Path) -
 
 
 def test_trino_sql_passes() -> None:
-    from duckhouse.trino import check_trino_sql
+    from duckhouse.warehouse.trino import check_trino_sql
 
     sql = """
         with ranked as (

@@ -2,7 +2,7 @@
 and feed definitions: checked and fine), `quarantined` (with the reason), `ignored` (with
 the reason: a disabled, archived or undefined feed, the generator's state, an unknown file)
 or `refused` (a symbolic link or a special file, never opened) -- the rules are
-duckhouse.landing.ksqldb's (docs/sources.md, "ksqlDB export lake").
+duckhouse.ingest.ksqldb's (docs/sources.md, "ksqlDB export lake").
 
 Every build lists the whole lake and forgets the files that are gone, so the inventory is
 the lake as it is now; a data file whose bytes (sha256) did not change since the last build
@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from duckhouse.landing.files import confined_zone
-from duckhouse.landing.ksqldb import INVENTORY_COLUMNS, lake_inventory
+from duckhouse.ingest.files import confined_zone
+from duckhouse.ingest.ksqldb import INVENTORY_COLUMNS, lake_inventory
 
 
 def _previous(session: duckdb.DuckDBPyConnection, relation: str) -> dict[str, dict]:
@@ -32,7 +32,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         materialized="incremental", unique_key="file_path", on_schema_change="append_new_columns"
     )
     # never resolved: a link at the lake, landing/ or the tenant's folder is refused
-    # (duckhouse.landing.ksqldb.scan_lake), not followed
+    # (duckhouse.ingest.ksqldb.scan_lake), not followed
     lake = confined_zone(session, dbt.config.get("lake_path"))
     if not lake.is_symlink() and not lake.is_dir():
         raise RuntimeError(f"ksqlDB lake not found: {lake} (nothing delivered yet?)")

@@ -1,13 +1,13 @@
 """Every file of the tenant's shop landing zone, accounted for: an `extract` with its lines
 and what became of its records, `ignored` with the reason, or `refused` (a link or a special
-file, never opened) -- duckhouse.landing.shop.zone_inventory decides which."""
+file, never opened) -- duckhouse.ingest.shop.zone_inventory decides which."""
 
 from typing import Any
 
 import duckdb
 
-from duckhouse.landing.files import confined_zone
-from duckhouse.landing.shop import zone_inventory
+from duckhouse.ingest.files import confined_zone
+from duckhouse.ingest.shop import zone_inventory
 
 COLUMNS = (
     "file_path varchar, zone_path varchar, entity varchar, file_sequence bigint, "

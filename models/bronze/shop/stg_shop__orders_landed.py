@@ -1,5 +1,5 @@
 """Every data line of the shop's orders extracts, landed with the declared schema or rejected
-with its reason (duckhouse.landing.shop.land_extract): nothing is dropped or changed.
+with its reason (duckhouse.ingest.shop.land_extract): nothing is dropped or changed.
 
 Incremental by file: a build reads only the extract files that are new or changed since
 they were landed (a hash of the content, `_file_signature`), replaces the lines of a
@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from duckhouse.landing.files import confined_zone
-from duckhouse.landing.shop import land_extract
+from duckhouse.ingest.files import confined_zone
+from duckhouse.ingest.shop import land_extract
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:

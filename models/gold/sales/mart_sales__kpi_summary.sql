@@ -1,6 +1,6 @@
 -- Grain: one row per tenant: the shop's headline numbers. Active customers ordered in the
 -- last 90 days before the shop's last order date. Once a build has passed every test, its
--- row is also written as JSON to <data>/<tenant>/kpi_summary.json (duckhouse.audit), for
+-- row is also written as JSON to <data>/<tenant>/kpi_summary.json (duckhouse.warehouse.audit), for
 -- people who want a file: a failed build never rewrites it.
 with orders as (
 

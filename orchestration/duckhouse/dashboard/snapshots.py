@@ -18,10 +18,14 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.paths import published_dir, tenant_dir
+from duckhouse.project import project_var
 
-MARKER = "_build.json"
-PUBLISHED_MARKER = "_published.json"  # duckhouse.audit writes it beside the published warehouse
-PREFIX = "snapshot="
+_PROTOCOL = project_var("dashboard_snapshots")  # dbt_project.yml: macros/dashboard.sql writes
+FOLDER: str = _PROTOCOL["folder"]
+PREFIX: str = _PROTOCOL["prefix"]
+MARKER: str = _PROTOCOL["marker"]
+PUBLISHED_MARKER = "_published.json"
+"""duckhouse.warehouse.audit writes it beside the published warehouse."""
 KEEP = 3
 """Complete snapshots kept per tenant: the current one and two before it, so that a page
 still reading the previous snapshot when a build publishes a new one never loses its files."""
@@ -65,7 +69,7 @@ class Snapshot:
 
 
 def dashboard_dir(tenant_id: str) -> Path:
-    return tenant_dir(tenant_id) / "dashboard"
+    return tenant_dir(tenant_id) / FOLDER
 
 
 def _complete(tenant_id: str) -> list[Path]:
@@ -81,7 +85,7 @@ def _complete(tenant_id: str) -> list[Path]:
 
 
 def _published(tenant_id: str) -> str | None:
-    """The invocation id of the build readers see (duckhouse.audit's marker), if any."""
+    """The invocation id of the build readers see (duckhouse.warehouse.audit's marker), if any."""
     marker = published_dir(tenant_id) / PUBLISHED_MARKER
     try:
         return json.loads(marker.read_text()).get("invocation_id")

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.folders import swap_in
-from duckhouse.landing.ksqldb import LakeError, feed_kind, feeds_dir, lake_dir, read_feeds
+from duckhouse.ingest.ksqldb import LakeError, feed_kind, feeds_dir, lake_dir, read_feeds
 from duckhouse.paths import PROJECT_DIR
 from duckhouse.sqltext import sql_list, sql_string
 from duckhouse.tenants import KSQLDB_STREAMS, KSQLDB_TABLES, Tenant

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from duckhouse.landing.shop import COLUMNS, ENTITIES, extract_files, shop_dir
+from duckhouse.ingest.shop import COLUMNS, ENTITIES, extract_files, shop_dir
 from duckhouse.sqltext import sql_list, sql_string
 from duckhouse.tenants import Tenant
 

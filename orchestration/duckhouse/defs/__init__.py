@@ -1,1 +1,0 @@
-"""Dagster definitions, split by concern; assembled in duckhouse.definitions."""

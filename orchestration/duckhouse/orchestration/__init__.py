@@ -1,0 +1,1 @@
+"""Dagster definitions, split by concern; assembled in duckhouse.orchestration.definitions."""
