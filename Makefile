@@ -15,7 +15,7 @@ DBT_PROFILES_DIR ?= $(CURDIR)/profiles
 export DBT_PROFILES_DIR
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help setup browser postgres openssl hooks demo build test lint lint-changed check trino-check s3 publish bench fmt docs dagster dashboard clean
+.PHONY: help setup browser postgres openssl hooks demo build test test-fast lint lint-changed check trino-check s3 publish bench fmt docs dagster dashboard clean
 
 help:  ## list the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -84,8 +84,12 @@ fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix --processes 2 .
 
-test: setup browser postgres openssl lint  ## set up, lint, and run every test (browser tests included)
-	$(BIN)/pytest
+test: setup browser postgres openssl lint  ## set up, lint, and run every test: the fast tier first, then the rest
+	$(BIN)/pytest -m fast
+	$(BIN)/pytest -m "not fast"
+
+test-fast: setup  ## the fast tier only (unit tests of pure helpers and contracts, ~1 min)
+	$(BIN)/pytest -m fast
 
 docs: setup  ## build TENANT, generate its dbt docs and serve them on 127.0.0.1:8080 (DOCS_PORT)
 	$(BIN)/duckhouse build $(TENANT)

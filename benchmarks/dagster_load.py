@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from duckhouse.warehouse.dbt import target_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 RESULTS = (
     Path(os.environ.get("DUCKHOUSE_BENCH_RESULTS", PROJECT_DIR / "benchmarks" / "results"))
@@ -86,7 +88,7 @@ def _load(env: dict[str, str], tenants: int) -> tuple[float, int, float]:
 
 def _clear_manifests(ids: list[str]) -> None:
     for tenant_id in ids:
-        shutil.rmtree(PROJECT_DIR / "target" / tenant_id, ignore_errors=True)
+        shutil.rmtree(target_path(tenant_id), ignore_errors=True)
 
 
 def measure(count: int, repeat: int, cold_repeat: int) -> dict[str, float | int]:

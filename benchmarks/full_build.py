@@ -43,6 +43,8 @@ from pathlib import Path
 import duckdb
 from report import measure, write_results
 
+from duckhouse.warehouse.dbt import target_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
@@ -228,7 +230,7 @@ def main() -> int:
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")  # fmt: skip
     subprocess.run([PYTHON, "-m", "duckhouse.cli", "profiles"], cwd=PROJECT_DIR, env=env,
                    check=True, capture_output=True)  # fmt: skip
-    target = PROJECT_DIR / "target" / tenant
+    target = target_path(tenant)
     warehouse = root / "data" / tenant / f"{tenant}.duckdb"
     # untimed: the project parsed once, as a scheduled build finds it (parsed by the build
     # before); otherwise the first repetition alone would pay a full parse after any change

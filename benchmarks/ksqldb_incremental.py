@@ -38,6 +38,8 @@ from pathlib import Path
 import duckdb
 from report import write_results
 
+from duckhouse.warehouse.dbt import target_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
@@ -68,7 +70,7 @@ def _build(env: dict[str, str], *, full: bool) -> tuple[float, float]:
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"dbt build failed:\n{result.stdout[-4000:]}")
-    run_results = json.loads((PROJECT_DIR / "target" / TENANT / "run_results.json").read_text())
+    run_results = json.loads((target_path(TENANT) / "run_results.json").read_text())
     return wall, float(run_results["elapsed_time"])
 
 
@@ -149,7 +151,7 @@ def main() -> int:
         warehouse_bytes = warehouse.stat().st_size
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(PROJECT_DIR / "target" / TENANT, ignore_errors=True)
+        shutil.rmtree(target_path(TENANT), ignore_errors=True)
 
     median = statistics.median
     row = {

@@ -40,6 +40,8 @@ from pathlib import Path
 import duckdb
 from report import measure, write_results
 
+from duckhouse.warehouse.dbt import target_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 TENANT = "bench_pg"
@@ -107,7 +109,7 @@ def _project(
          *(["--full-refresh"] if full else [])],
         env,
     )  # fmt: skip
-    run_results = json.loads((PROJECT_DIR / "target" / TENANT / "run_results.json").read_text())
+    run_results = json.loads((target_path(TENANT) / "run_results.json").read_text())
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         counts = {
             t: connection.execute(f"select count(*) from bronze.{BRONZE[t]}").fetchone()[0]
@@ -174,7 +176,7 @@ def main() -> int:
     finally:
         subprocess.run([*cli, "pg", "down", TENANT], cwd=PROJECT_DIR, env=env, check=False)
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(PROJECT_DIR / "target" / TENANT, ignore_errors=True)
+        shutil.rmtree(target_path(TENANT), ignore_errors=True)
 
     row = {
         "scale_factor": args.scale_factor,

@@ -41,6 +41,8 @@ from pathlib import Path
 import duckdb
 from report import measure, write_results
 
+from duckhouse.warehouse.dbt import target_path
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_shop"
@@ -125,7 +127,7 @@ def main() -> int:
             engine.append(limit)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(PROJECT_DIR / "target" / TENANT, ignore_errors=True)
+        shutil.rmtree(target_path(TENANT), ignore_errors=True)
 
     median = statistics.median
     row = {

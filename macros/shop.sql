@@ -28,7 +28,8 @@
                 "'quantity must be positive, got ' || coalesce(cast(quantity as varchar), 'nothing')"),
             ('amount_not_negative', 'amount', 'coalesce(amount, -1) < 0',
                 "'amount must be zero or more, got ' || coalesce(cast(amount as varchar), 'nothing')"),
-            ('status_known', 'status', "coalesce(status, '') not in ('completed', 'pending', 'cancelled')",
+            ('status_known', 'status',
+                "coalesce(status, '') not in (" ~ sql_strings(var('shop_order_statuses')) ~ ")",
                 "'unknown status ''' || coalesce(status, '') || ''''"),
             ('order_id_unique', 'order_id', '_repeats_earlier_line',
                 "'order_id ' || order_id || ' already on ' || _first_file || ':' || _first_line"),
@@ -37,7 +38,8 @@
             ('customer_id_present', 'customer_id', 'customer_id is null', "'customer_id is empty'"),
             ('email_valid', 'email', "coalesce(email, '') not like '%_@_%'",
                 "'not an e-mail address: ''' || coalesce(email, '') || ''''"),
-            ('segment_known', 'segment', "coalesce(segment, '') not in ('Premium', 'Standard', 'Basic')",
+            ('segment_known', 'segment',
+                "coalesce(segment, '') not in (" ~ sql_strings(var('shop_customer_segments')) ~ ")",
                 "'unknown segment ''' || coalesce(segment, '') || ''''"),
         ],
         'products': [
@@ -138,4 +140,13 @@
         {%- endfor -%}
     {%- endfor -%}
     (values {{ rows | join(', ') }})
+{%- endmacro %}
+
+{#- `'a', 'b'`: string literals of the values, quotes doubled (for `in (...)` lists). -#}
+{% macro sql_strings(values) -%}
+    {%- set literals = [] -%}
+    {%- for value in values -%}
+        {%- do literals.append("'" ~ (value | string).replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {{- return(literals | join(', ')) -}}
 {%- endmacro %}

@@ -27,7 +27,6 @@ import yaml
 from duckhouse.folders import make_private_dir
 from duckhouse.locks import TenantBusyError, forget, tenant_lock
 from duckhouse.paths import (
-    PROJECT_DIR,
     check_own_folder,
     data_dir,
     registry_path,
@@ -35,6 +34,7 @@ from duckhouse.paths import (
     warehouse_path,
 )
 from duckhouse.tenants import (
+    TRINO_SUFFIX,
     RegistryError,
     Tenant,
     get_tenant,
@@ -42,6 +42,7 @@ from duckhouse.tenants import (
     parse_registry,
     validate_tenant_id,
 )
+from duckhouse.warehouse.dbt import target_path
 from duckhouse.warehouse.queries import open_failure
 from duckhouse.warehouse.readers import connect_sandboxed
 
@@ -50,11 +51,6 @@ ARCHIVE_DIR_NAME = "_archive"  # not a valid tenant id: never collides with a te
 
 def archive_dir() -> Path:
     return data_dir() / ARCHIVE_DIR_NAME
-
-
-def target_dir(tenant_id: str) -> Path:
-    """dbt's target folder of a tenant: manifest, run results, the Dagster runs' output."""
-    return PROJECT_DIR / "target" / validate_tenant_id(tenant_id)
 
 
 @contextmanager
@@ -240,7 +236,8 @@ def _delete(tenant: Tenant, folder: Path, keep_archive: bool) -> Deleted:
     if keep_archive:
         result.archive = _archive(tenant, folder)
     remove_from_registry(tenant.id)
-    for path in (folder, target_dir(tenant.id)):
+    # dbt's folders of the tenant's targets: manifest, run results, the Dagster runs' output
+    for path in (folder, target_path(tenant.id), target_path(tenant.id + TRINO_SUFFIX)):
         if path.exists():
             shutil.rmtree(path)
             result.removed.append(path)

@@ -24,11 +24,12 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.ingest.shop import COLUMNS, ENTITIES, extract_files, shop_dir
+from duckhouse.project import project_var
 from duckhouse.sqltext import sql_list, sql_string
 from duckhouse.tenants import Tenant
 
-SEGMENTS = ("Premium", "Standard", "Basic")
-STATUSES = ("completed", "pending", "cancelled")
+SEGMENTS: tuple[str, ...] = tuple(project_var("shop_customer_segments"))  # dbt_project.yml
+STATUSES: tuple[str, ...] = tuple(project_var("shop_order_statuses"))  # the rules accept these
 CATEGORIES = ("Electronics", "Books", "Home", "Garden", "Toys", "Fashion", "Sports", "Food")
 PAYMENT_METHODS = ("credit_card", "paypal", "bank_transfer", "invoice")
 PLACES = (
@@ -126,9 +127,9 @@ class Shop:
                         cast(1 + pick(i, 'qty', 5) as integer) as quantity,
                         -- 80 % completed, 12 % pending, 8 % cancelled
                         case
-                            when pick(i, 'status', 100) < 80 then 'completed'
-                            when pick(i, 'status', 100) < 92 then 'pending'
-                            else 'cancelled'
+                            when pick(i, 'status', 100) < 80 then {sql_string(STATUSES[0])}
+                            when pick(i, 'status', 100) < 92 then {sql_string(STATUSES[1])}
+                            else {sql_string(STATUSES[2])}
                         end as status,
                         {sql_list(PAYMENT_METHODS)}[1 + pick(i, 'pay', {len(PAYMENT_METHODS)})]
                             as payment_method
