@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from duckhouse.cli.common import EXIT_OK, tenant_arg
 from duckhouse.ingest.ksqldb import lake_dir, read_feeds, read_metadata
@@ -49,11 +50,18 @@ def cmd_pg(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_lake(args: argparse.Namespace) -> int:
-    tenant = get_tenant(load_registry(registry_path()), args.tenant)
-    with tenant_lock(tenant.id, f"duckhouse lake {args.action}"):
-        check_tenant_folders(tenant)
-        return _lake(tenant, args)
+def _under_lock(
+    verb: str, write: Callable[[Tenant, argparse.Namespace], int]
+) -> Callable[[argparse.Namespace], int]:
+    """A verb that writes a generated zone: under the tenant's lock, its folders checked."""
+
+    def run(args: argparse.Namespace) -> int:
+        tenant = get_tenant(load_registry(registry_path()), args.tenant)
+        with tenant_lock(tenant.id, f"duckhouse {verb} {args.action}"):
+            check_tenant_folders(tenant)
+            return write(tenant, args)
+
+    return run
 
 
 def _lake(tenant: Tenant, args: argparse.Namespace) -> int:
@@ -77,13 +85,6 @@ def _lake(tenant: Tenant, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_shop(args: argparse.Namespace) -> int:
-    tenant = get_tenant(load_registry(registry_path()), args.tenant)
-    with tenant_lock(tenant.id, f"duckhouse shop {args.action}"):
-        check_tenant_folders(tenant)
-        return _shop(tenant, args)
-
-
 def _shop(tenant: Tenant, args: argparse.Namespace) -> int:
     shop = Shop(tenant)
     if args.action == "generate":
@@ -98,6 +99,10 @@ def _shop(tenant: Tenant, args: argparse.Namespace) -> int:
         print(f"[{tenant.id}] shop: injected {args.fault} into {fault['file']} "
               f"(line {lines}; expect: {fault['reason']})")  # fmt: skip
     return EXIT_OK
+
+
+cmd_lake = _under_lock("lake", _lake)
+cmd_shop = _under_lock("shop", _shop)
 
 
 def cmd_feeds(args: argparse.Namespace) -> int:
