@@ -47,7 +47,7 @@ PAGES = {
     "sales": ("sales", 4, "Revenue, all periods",
               "select sum(revenue) from gold_sales.mart_sales__monthly_sales"),
     "health": ("health", 1, "Quarantined lines",
-               "select count(*) from bronze.stg_shop__quarantine"),
+               "select count(*) from bronze.quarantine_shop__lines"),
 }  # fmt: skip
 READY = """charts => document.querySelectorAll('[data-testid="stMetricValue"]').length > 0
     && Array.from(document.querySelectorAll('[data-testid="stVegaLiteChart"]')).filter(

@@ -43,6 +43,7 @@ from pathlib import Path
 import duckdb
 from report import measure, write_results
 
+from duckhouse.sqltext import sql_identifier, sql_string
 from duckhouse.warehouse.dbt import target_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -72,7 +73,8 @@ def _nodes(target: Path) -> tuple[dict, list[str]]:
 
 
 def _relation(node: dict) -> str:
-    return f'"{node["database"]}"."{node["schema"]}"."{node.get("alias") or node["name"]}"'
+    parts = (node["database"], node["schema"], node.get("alias") or node["name"])
+    return ".".join(sql_identifier(part) for part in parts)
 
 
 def _first_snapshot(node: dict, sql: str) -> str:
@@ -98,19 +100,20 @@ def run_raw(target: str, built: str, raw: str, tenant: str) -> float:
                 json.loads((target_dir / "run_results.json").read_text())["results"]}  # fmt: skip
     connection = duckdb.connect(raw, config={"preserve_insertion_order": False})
     connection.execute("set enable_progress_bar = false")
-    connection.execute(f"attach '{built}' as built (read_only)")
+    connection.execute(f"attach {sql_string(built)} as built (read_only)")
     schemas = {node["schema"] for node in nodes.values() if node["resource_type"] != "test"}
     for schema in schemas:
-        connection.execute(f'create schema if not exists "{tenant}"."{schema}"')
+        connection.execute(
+            f"create schema if not exists {sql_identifier(tenant)}.{sql_identifier(schema)}"
+        )
     seconds = 0.0
     for uid in order:
         node = nodes[uid]
         kind = node["resource_type"]
         if kind == "seed" or node.get("language") == "python":
             name = node.get("alias") or node["name"]
-            connection.execute(
-                f'create table {_relation(node)} as select * from built."{node["schema"]}"."{name}"'
-            )
+            built_relation = f"built.{sql_identifier(node['schema'])}.{sql_identifier(name)}"
+            connection.execute(f"create table {_relation(node)} as select * from {built_relation}")
             continue
         sql = executed.get(uid)
         if not sql:
@@ -157,8 +160,9 @@ def _check_tpch(warehouse: Path, landing: Path) -> None:
 
     connection = duckdb.connect()
     load_extension(connection, "tpch")
-    connection.execute(f"create view lineitem as select * from '{landing}/tpch/lineitem.parquet'")
-    connection.execute(f"attach '{warehouse}' as wh (read_only)")
+    lineitem = sql_string(f"{landing}/tpch/lineitem.parquet")
+    connection.execute(f"create view lineitem as select * from {lineitem}")
+    connection.execute(f"attach {sql_string(warehouse)} as wh (read_only)")
     for number, report in ((1, "rpt_tpch__q01_pricing_summary"),
                            (6, "rpt_tpch__q06_forecasting_revenue_change")):  # fmt: skip
         (query,) = connection.execute(
@@ -183,9 +187,10 @@ def _check_raw(built: Path, raw: Path, tenant: str) -> int:
     metadata columns, `_`-prefixed landing times and lineage, left out: the raw run lands
     at another moment)."""
     connection = duckdb.connect(str(raw), read_only=True)
-    connection.execute(f"attach '{built}' as built (read_only)")
+    connection.execute(f"attach {sql_string(built)} as built (read_only)")
     relations = connection.execute(
-        "select table_schema, table_name, string_agg('\"' || column_name || '\"', ', ' "
+        "select table_schema, table_name, "
+        "string_agg('\"' || replace(column_name, '\"', '\"\"') || '\"', ', ' "
         "order by ordinal_position) from information_schema.columns "
         "where table_catalog = ? and column_name not like '\\_%' escape '\\' "
         "and (table_schema like 'gold_%' or table_schema in ('finance', 'marketing')) "
@@ -193,8 +198,9 @@ def _check_raw(built: Path, raw: Path, tenant: str) -> int:
         [tenant],
     ).fetchall()
     for schema, name, columns in relations:
-        ours = f'select {columns} from built."{schema}"."{name}"'
-        theirs = f'select {columns} from "{tenant}"."{schema}"."{name}"'
+        relation = f"{sql_identifier(schema)}.{sql_identifier(name)}"
+        ours = f"select {columns} from built.{relation}"
+        theirs = f"select {columns} from {sql_identifier(tenant)}.{relation}"
         (diff,) = connection.execute(
             f"select count(*) from (({ours} except all {theirs}) "
             f"union all ({theirs} except all {ours}))"

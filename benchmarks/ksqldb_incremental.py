@@ -44,7 +44,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 PYTHON = str(PROJECT_DIR / ".venv" / "bin" / "python")
 DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_ksql"
-SELECT = "stg_ksqldb__lake_files+ source:ksqldb+"
+SELECT = "inventory_ksqldb__lake_files+ source:ksqldb+"
 
 
 def _registry(path: Path, days: int, events_per_day: int) -> None:

@@ -72,11 +72,12 @@ RAW = """
 import json, resource, sys, time
 import duckdb
 from duckhouse.extensions import load_extension
+from duckhouse.sqltext import sql_string
 path, dsn, tables = sys.argv[1], sys.argv[2], sys.argv[3].split(",")
 started = time.perf_counter()
 with duckdb.connect(path) as connection:
     load_extension(connection, "postgres_scanner")
-    connection.execute(f"attach '{dsn}' as pg (type postgres, read_only)")
+    connection.execute(f"attach {sql_string(dsn)} as pg (type postgres, read_only)")
     for table in tables:
         connection.execute(f"create table {table} as select * from pg.public.{table}")
     elapsed = time.perf_counter() - started

@@ -22,13 +22,17 @@ from pathlib import Path
 import duckdb
 
 from duckhouse.ingest.shop import CONTRACT  # the extracts' declared names and types
+from duckhouse.sqltext import sql_string
 
 
 def _read(root: Path, entity: str) -> str:
     # the files in name order, each in line order (insertion order is kept): rowid ranks lines
-    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in CONTRACT[entity].items())
+    columns = ", ".join(
+        f"{sql_string(name)}: {sql_string(kind)}" for name, kind in CONTRACT[entity].items()
+    )
+    files = sql_string(f"{root / entity}/*.csv")
     return (
-        f"select * from read_csv('{root / entity}/*.csv', columns = {{{columns}}}, header = true, "
+        f"select * from read_csv({files}, columns = {{{columns}}}, header = true, "
         "auto_detect = false)"
     )
 
@@ -94,7 +98,7 @@ def main(root: Path) -> dict:
                 revenue / lag(revenue) over (order by period) - 1 as revenue_growth,
                 orders / lag(orders) over (order by period) - 1 as orders_growth
             from (
-                select date_trunc('{unit}', order_date) as period, count(*) as orders,
+                select date_trunc({sql_string(unit)}, order_date) as period, count(*) as orders,
                     sum(revenue) as revenue, count(distinct customer_id) as customers
                 from kept group by period
             )

@@ -30,6 +30,8 @@ import duckdb
 from full_build import DBT, PROJECT_DIR, PYTHON
 from report import measure, write_results
 
+from duckhouse.sqltext import sql_string
+
 TENANT = "bench_shop_daily"
 
 
@@ -42,7 +44,7 @@ def _kpi_orders(warehouse: Path) -> int:
 def _append_day(orders_dir: Path, count: int, number: int) -> int:
     """Write orders_<number>.csv: `count` new orders the day after the last one; how many
     of them are not cancelled."""
-    existing = f"{orders_dir}/*.csv"
+    existing = sql_string(f"{orders_dir}/*.csv")
     target = orders_dir / f"orders_{number:04d}.csv"
     with duckdb.connect() as connection:
         connection.execute(
@@ -51,10 +53,10 @@ def _append_day(orders_dir: Path, count: int, number: int) -> int:
                 with last as (
                     select max(try_cast(order_id as bigint)) as max_id,
                            max(try_cast(order_date as date)) as max_day
-                    from read_csv('{existing}', all_varchar = true, header = true)
+                    from read_csv({existing}, all_varchar = true, header = true)
                 ),
                 sample as (
-                    select * from read_csv('{existing}', all_varchar = true, header = true)
+                    select * from read_csv({existing}, all_varchar = true, header = true)
                     where try_cast(order_id as bigint) is not null
                         and try_cast(quantity as integer) > 0
                         and status in ('completed', 'pending', 'cancelled')
@@ -64,11 +66,11 @@ def _append_day(orders_dir: Path, count: int, number: int) -> int:
                     last.max_id + row_number() over () as order_id, customer_id, product_id,
                     last.max_day + 1 as order_date, quantity, amount, status, payment_method
                 from sample cross join last
-            ) to '{target}' (header true)
+            ) to {sql_string(target)} (header true)
             """
         )
         return connection.execute(
-            f"select count(*) from read_csv('{target}') where status != 'cancelled'"
+            f"select count(*) from read_csv({sql_string(target)}) where status != 'cancelled'"
         ).fetchone()[0]
 
 

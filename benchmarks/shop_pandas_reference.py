@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-STATUSES = {"completed", "pending", "cancelled"}
+from duckhouse.project import project_var
+
+STATUSES = set(project_var("shop_order_statuses"))  # the statuses the shop's rules accept
 
 
 def _read(folder: Path, dtypes: dict[str, str], dates: list[str]) -> pd.DataFrame:

@@ -8,6 +8,25 @@
 {%- endmacro %}
 
 {#
+    The model's watermark (landed_watermark) as a literal, read once when the model
+    compiles: a filter on a literal reaches through a view's joins and windows down to the
+    upstream's scan (when it is on a column the windows partition by), where a filter on a
+    subquery makes the engine compute the whole view first. The subquery itself where
+    nothing can be read (parse time) or `this` is a unit test's fixture.
+#}
+{% macro landed_watermark_literal(column) -%}
+    {#- at parse time, and in a unit test (whose `this` is a fixture in the model's SQL) -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{- return(landed_watermark(column)) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select cast({{ landed_watermark(column) }} as varchar) as watermark
+    {%- endset -%}
+    {%- set watermark = run_query(query).columns[0].values()[0] -%}
+    cast('{{ watermark }}' as timestamp with time zone)
+{%- endmacro %}
+
+{#
     True while the upstream still holds rows the model has already seen. False after the
     upstream was rebuilt (a --full-refresh of it alone lands every row again, with a new
     landing time): merging its rows into the current ones would then count them twice, so
@@ -78,6 +97,10 @@
     {{- return(adapter.dispatch('earliest_timestamp', 'duckhouse')()) -}}
 {%- endmacro %}
 
+{% macro default__earliest_timestamp() -%}
+    {{- unsupported_adapter('earliest_timestamp') -}}
+{%- endmacro %}
+
 {% macro duckdb__earliest_timestamp() -%}
     cast('-infinity' as timestamp with time zone)
 {%- endmacro %}
@@ -93,6 +116,10 @@
 #}
 {% macro union_all_by_name() -%}
     {{- return(adapter.dispatch('union_all_by_name', 'duckhouse')()) -}}
+{%- endmacro %}
+
+{% macro default__union_all_by_name() -%}
+    {{- unsupported_adapter('union_all_by_name') -}}
 {%- endmacro %}
 
 {% macro duckdb__union_all_by_name() -%}

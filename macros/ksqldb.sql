@@ -1,13 +1,13 @@
 {#
     The valid data files of a ksqlDB feed that the model has not landed as they are now
-    (all of them on a full build), from the lake inventory stg_ksqldb__lake_files: a file
+    (all of them on a full build), from the lake inventory (inventory_ksqldb__lake_files): a file
     landed before whose bytes changed (another sha256) is new again. A path is only ever
     pasted into SQL as a quoted literal (quotes doubled), and never one holding a glob
     character: the inventory quarantines those, and this refuses to go on if one came.
 #}
 {% macro ksqldb_new_files(feed, only_latest_version=false) -%}
     {#- at parse time, and for the linter's empty target, there is no inventory to read -#}
-    {%- if not execute or load_relation(ref('stg_ksqldb__lake_files')) is none -%}
+    {%- if not execute or load_relation(ref('inventory_ksqldb__lake_files')) is none -%}
         {{ return([]) }}
     {%- endif -%}
     {%- set compare = is_incremental() and ksqldb_has_signatures(this) -%}
@@ -58,7 +58,7 @@
         files.file_path,
         files.file_signature,
         files.table_version
-    from {{ ref('stg_ksqldb__lake_files') }} as files
+    from {{ ref('inventory_ksqldb__lake_files') }} as files
     where
         files.feed = '{{ feed }}'
         and files.file_kind = 'data'
@@ -98,12 +98,17 @@
 
 {#
     A stream landed 1:1: the columns the export files carry (new columns of later
-    partitions included, `union_by_name`), plus where each row came from: the file, its
-    signature and its day partition (the inventory's, checked). Only files not landed yet
-    are read; with none (a disabled feed), the result is empty with the contract's columns.
+    partitions included, `union_by_name`), the stream's typed columns (ksqldb_typed_columns),
+    plus where each row came from: the file, its signature and its day partition (the
+    inventory's, checked). Only files not landed yet are read; with none (a disabled feed),
+    the result is empty with the contract's columns.
 #}
 {% macro ksqldb_stream(feed) -%}
     {{- return(adapter.dispatch('ksqldb_stream', 'duckhouse')(feed)) -}}
+{%- endmacro %}
+
+{% macro default__ksqldb_stream(feed) -%}
+    {{- unsupported_adapter('ksqldb_stream') -}}
 {%- endmacro %}
 
 {% macro duckdb__ksqldb_stream(feed) -%}
@@ -113,13 +118,16 @@
     {%- else -%}
         select
             delivered.* exclude (_ksqldb_file),
+            {%- for column in ksqldb_typed_columns(feed) %}
+            {{ ksqldb_typed_value(column, 'delivered', 'files.file_path') }} as {{ column.name }},
+            {%- endfor %}
             files.file_path as _source_file,
             files.partition_date as _partition_date,
             {{ dbt.current_timestamp() }} as _loaded_at,
             files.file_signature as _file_signature
         from {{ ksqldb_files_relation(feed, files, union_by_name=true) }} as delivered
         -- file_path is the inventory's key: one row per file, no fan-out
-        inner join {{ ref('stg_ksqldb__lake_files') }} as files
+        inner join {{ ref('inventory_ksqldb__lake_files') }} as files
             on delivered._ksqldb_file = files.file_path
     {%- endif -%}
 {%- endmacro %}
@@ -139,6 +147,10 @@
 {%- endmacro %}
 
 {% macro default__ksqldb_forget_files(feed) -%}
+    {{- unsupported_adapter('ksqldb_forget_files') -}}
+{%- endmacro %}
+
+{% macro trino__ksqldb_forget_files(feed) -%}
     {#- Trino lands every file of the feed's table on a full build; nothing to forget -#}
 {%- endmacro %}
 
@@ -192,6 +204,10 @@
     {{- return(adapter.dispatch('ksqldb_table', 'duckhouse')(feed)) -}}
 {%- endmacro %}
 
+{% macro default__ksqldb_table(feed) -%}
+    {{- unsupported_adapter('ksqldb_table') -}}
+{%- endmacro %}
+
 {% macro duckdb__ksqldb_table(feed) -%}
     {%- set files = ksqldb_new_files(feed, only_latest_version=true) -%}
     select
@@ -201,7 +217,7 @@
         {{ dbt.current_timestamp() }} as _loaded_at
     from {{ ksqldb_files_relation(feed, files) }} as delivered
     -- file_path is the inventory's key: one row per file, no fan-out
-    inner join {{ ref('stg_ksqldb__lake_files') }} as files
+    inner join {{ ref('inventory_ksqldb__lake_files') }} as files
         on delivered._ksqldb_file = files.file_path
 {%- endmacro %}
 
@@ -295,6 +311,10 @@
     {{- return(adapter.dispatch('ksqldb_partition_date', 'duckhouse')()) -}}
 {%- endmacro %}
 
+{% macro default__ksqldb_partition_date() -%}
+    {{- unsupported_adapter('ksqldb_partition_date') -}}
+{%- endmacro %}
+
 {% macro duckdb__ksqldb_partition_date() -%}
     make_date(cast(year as integer), cast(month as integer), cast(day as integer))
 {%- endmacro %}
@@ -313,6 +333,9 @@
 {% macro trino__ksqldb_stream(feed) -%}
     select
         *,
+        {%- for column in ksqldb_typed_columns(feed) %}
+        {{ ksqldb_typed_value(column, none, '"$path"') }} as {{ column.name }},
+        {%- endfor %}
         "$path" as _source_file,
         {{ ksqldb_partition_date() }} as _partition_date,
         {{ dbt.current_timestamp() }} as _loaded_at,
@@ -335,4 +358,89 @@
             select max(cast(replace(cast(versions.version as varchar), 'v', '') as integer))
             from {{ source('ksqldb', feed) }} as versions
         )
+{%- endmacro %}
+
+{#
+    The typed columns a stream's bronze model adds to the columns its files carry (staging
+    casts, once, in bronze): each struct field of the contract (reference.ksqldb_feed_contract)
+    as a column of its own, with the contract's type, and the export's time from the file's
+    name (`data_YYYYMMDD_HHMMSS.parquet`). Only the raw `transaction_stream` nests its fields;
+    the other streams are flat already. The names are those of `transaction_flattened`.
+#}
+{% macro ksqldb_typed_columns(feed) -%}
+    {%- set unpacked = {
+        'transaction_stream': [
+            {'name': 'user_id', 'field': 'user.user_id', 'type': 'bigint'},
+            {'name': 'user_name', 'field': 'user.name', 'type': 'varchar'},
+            {'name': 'user_email', 'field': 'user.email', 'type': 'varchar'},
+            {'name': 'amount', 'field': 'payment.amount', 'type': 'decimal(12, 2)'},
+            {'name': 'currency', 'field': 'payment.currency', 'type': 'varchar'},
+            {'name': 'payment_method', 'field': 'payment.method', 'type': 'varchar'},
+            {'name': 'card_last4', 'field': 'payment.card_last4', 'type': 'varchar'},
+            {'name': 'product_id', 'field': 'product.product_id', 'type': 'integer'},
+            {'name': 'product_name', 'field': 'product.name', 'type': 'varchar'},
+            {'name': 'city', 'field': 'location.city', 'type': 'varchar'},
+            {'name': 'country', 'field': 'location.country', 'type': 'varchar'},
+            {'name': '_exported_at', 'field': none, 'type': 'timestamp'},
+        ],
+    } -%}
+    {{- return(unpacked.get(feed, [])) -}}
+{%- endmacro %}
+
+{#-
+    The value of one typed column (ksqldb_typed_columns) of a delivered row: its struct
+    field, cast (`row`: the row's alias, none for none), or the export time parsed from the
+    path of the row's file (`file`).
+-#}
+{% macro ksqldb_typed_value(column, row, file) -%}
+    {%- if column.field -%}
+        {%- set struct, field = column.field.split('.', 1) -%}
+        {%- set struct = (row ~ '.' if row else '') ~ adapter.quote(struct) -%}
+        cast({{ struct_field(struct, field) }} as {{ column.type }})
+    {%- else -%}
+        {{ parse_timestamp(
+            "regexp_extract(" ~ file ~ ", 'data_(\\d{8}_\\d{6})\\.parquet$', 1)",
+            '%Y%m%d_%H%M%S'
+        ) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    A pre-hook of a stream with typed columns: a stream landed before it had them gets them
+    (filled from the rows' own values and files), before the build appends to it, so that
+    every row has them as a full build would write them. Nothing on any later build.
+#}
+{% macro ksqldb_add_typed_columns(feed) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set have = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- set missing = [] -%}
+        {%- for column in ksqldb_typed_columns(feed) if column.name not in have -%}
+            {%- do missing.append(column) -%}
+        {%- endfor -%}
+        {%- for column in missing %}
+        alter table {{ this }} add column {{ column.name }} {{ column.type }};
+        {%- endfor %}
+        {%- if missing %}
+        update {{ this }} set
+            {%- for column in missing %}
+            {{ column.name }} = {{ ksqldb_typed_value(column, none, '_source_file') }}
+            {{- "," if not loop.last }}
+            {%- endfor %}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The columns of `relation` that are not in `known`: the columns later exports of a feed
+    added (schema drift), which silver carries through. None where no warehouse can be read
+    (parse time, an offline compile) or `relation` is a unit test's fixture.
+-#}
+{% macro ksqldb_drift_columns(relation, known) -%}
+    {%- set drift = [] -%}
+    {%- if execute and not offline_compile() and relation is not string -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- if column.name not in known -%}{%- do drift.append(column.name) -%}{%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(drift) -}}
 {%- endmacro %}

@@ -5,6 +5,19 @@
 #}
 
 {#
+    The default__ of every dispatched macro of the project: DuckDB and Trino are the only
+    engines it is written for, so any other adapter stops at compile time, naming the macro
+    and the adapter, instead of running DuckDB's SQL on it.
+#}
+{% macro unsupported_adapter(macro_name) -%}
+    {{- exceptions.raise_compiler_error(
+        "duckhouse: " ~ macro_name ~ "() has no implementation for the adapter '"
+        ~ adapter.type() ~ "' (only duckdb__ and trino__): write " ~ adapter.type() ~ "__"
+        ~ macro_name ~ " beside the others"
+    ) -}}
+{%- endmacro %}
+
+{#
     One row per (row of `relation`, metric column): `metric` (the column's name) and
     `value_name` (its value as decimal(18, 2)), with the given key columns. UNPIVOT is
     DuckDB's; a cross join with a list of the metrics is everyone's.
@@ -30,6 +43,10 @@
     {{- return(adapter.dispatch('struct_field', 'duckhouse')(column, field)) -}}
 {%- endmacro %}
 
+{% macro default__struct_field(column, field) -%}
+    {{- unsupported_adapter('struct_field') -}}
+{%- endmacro %}
+
 {% macro duckdb__struct_field(column, field) -%}
     struct_extract({{ column }}, '{{ field }}')
 {%- endmacro %}
@@ -43,6 +60,10 @@
 #}
 {% macro parse_timestamp(text, format) -%}
     {{- return(adapter.dispatch('parse_timestamp', 'duckhouse')(text, format)) -}}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(text, format) -%}
+    {{- unsupported_adapter('parse_timestamp') -}}
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(text, format) -%}
@@ -59,6 +80,10 @@
 #}
 {% macro days_between(relation, first_day, last_day, day_column) -%}
     {{- return(adapter.dispatch('days_between', 'duckhouse')(relation, first_day, last_day, day_column)) -}}
+{%- endmacro %}
+
+{% macro default__days_between(relation, first_day, last_day, day_column) -%}
+    {{- unsupported_adapter('days_between') -}}
 {%- endmacro %}
 
 {% macro duckdb__days_between(relation, first_day, last_day, day_column) -%}
@@ -80,6 +105,10 @@
 #}
 {% macro text_list(expression, separator, order_by) -%}
     {{- return(adapter.dispatch('text_list', 'duckhouse')(expression, separator, order_by)) -}}
+{%- endmacro %}
+
+{% macro default__text_list(expression, separator, order_by) -%}
+    {{- unsupported_adapter('text_list') -}}
 {%- endmacro %}
 
 {% macro duckdb__text_list(expression, separator, order_by) -%}

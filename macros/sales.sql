@@ -1,9 +1,11 @@
 {#
     Sales per `period` ('week' or 'month', by its first day): orders, cancelled orders,
     units, revenue and customers, with growth against the previous period in the table.
-    The weekly and monthly sales marts are this, per period.
+    The weekly and monthly sales marts are this, per period; `average_order_value` adds
+    revenue ÷ orders (orders not cancelled: a cancelled order is neither in the revenue nor
+    in the count; null for a period with only cancelled orders).
 #}
-{% macro sales_per_period(period) -%}
+{% macro sales_per_period(period, average_order_value=false) -%}
     with orders as (
 
         select * from {{ ref('fct_shop_orders') }}
@@ -34,6 +36,9 @@
             units,
             {{ to_money('revenue') }} as revenue,
             customers,
+            {%- if average_order_value %}
+            {{ to_money('revenue / nullif(orders, 0)') }} as average_order_value,
+            {%- endif %}
             {{ safe_ratio('revenue - lag(revenue) over (order by period_start)',
                           'lag(revenue) over (order by period_start)') }} as revenue_growth,
             {{ safe_ratio('orders - lag(orders) over (order by period_start)',

@@ -1,8 +1,8 @@
 {#
     The business rules of the shop's extracts: the landed (well-typed) rows of an entity
     with `_rule_failure`, the first rule the row breaks as '<rule>: <what>' (null when it
-    passes). stg_shop__<entity>_rule_failures evaluates them once per build and keeps the
-    rows that break one; stg_shop__<entity> is the other rows, stg_shop__quarantine shows
+    passes). rule_failures_shop__<entity> evaluates them once per build and keeps the
+    rows that break one; stg_shop__<entity> is the other rows, quarantine_shop__lines shows
     the failures: each rule is written once, here.
 #}
 {#
@@ -66,7 +66,7 @@
     {%- set rules = shop_rules() -%}
     {%- set key = shop_unique_keys().get(entity) -%}
     {%- set landed -%}
-        (select * from {{ ref('stg_shop__' ~ entity ~ '_landed') }} where _status = 'landed')
+        (select * from {{ ref('landed_shop__' ~ entity) }} where _status = 'landed')
     {%- endset -%}
     select
         *,

@@ -15,6 +15,10 @@
     {{- return(adapter.dispatch('tpch_source_file', 'duckhouse')(table)) -}}
 {%- endmacro %}
 
+{% macro default__tpch_source_file(table) -%}
+    {{- unsupported_adapter('tpch_source_file') -}}
+{%- endmacro %}
+
 {% macro duckdb__tpch_source_file(table) -%}
     cast(filename as varchar)
 {%- endmacro %}

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from duckhouse.sqltext import sql_string
+
 DUCKDB_VERSION = "1.5.5"
 _WHEEL_MODULES = {
     "tpch": "duckdb_extension_tpch",
@@ -35,7 +37,7 @@ def extension_path(name: str) -> Path:
 
 
 def load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> None:
-    connection.execute(f"LOAD '{extension_path(name)}'")
+    connection.execute(f"LOAD {sql_string(extension_path(name))}")
 
 
 def install_extensions(directory: Path, names: list[str]) -> None:
@@ -44,6 +46,6 @@ def install_extensions(directory: Path, names: list[str]) -> None:
     connection = duckdb.connect(config={"extension_directory": str(directory)})
     try:
         for name in names:
-            connection.execute(f"INSTALL '{extension_path(name)}'")
+            connection.execute(f"INSTALL {sql_string(extension_path(name))}")
     finally:
         connection.close()

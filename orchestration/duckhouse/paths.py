@@ -11,6 +11,7 @@ from duckhouse.tenants import RegistryError, Tenant, validate_tenant_id
 DATA_DIR_ENV = "DUCKHOUSE_DATA_DIR"
 REGISTRY_ENV = "DUCKHOUSE_REGISTRY"
 PROFILES_DIR_ENV = "DBT_PROFILES_DIR"
+TARGET_DIR_ENV = "DUCKHOUSE_TARGET_DIR"
 
 
 UNSAFE_PATH_CHARACTERS = frozenset("'\"*?[]{}=\\\n\r\x00")
@@ -37,6 +38,12 @@ def registry_path() -> Path:
 
 def profiles_dir() -> Path:
     return Path(os.environ.get(PROFILES_DIR_ENV, PROJECT_DIR / "profiles")).resolve()
+
+
+def target_dir() -> Path:
+    """Root of every dbt target's artifacts (`target/` of the project unless overridden,
+    e.g. by the tests, which must never write into the checkout)."""
+    return Path(os.environ.get(TARGET_DIR_ENV, PROJECT_DIR / "target")).resolve()
 
 
 def tenant_dir(tenant_id: str) -> Path:

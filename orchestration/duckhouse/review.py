@@ -9,9 +9,12 @@ dbt hub is out of reach), applied to duckhouse's layout:
   primary-key-test         every model has a tested primary key: one column with unique and
                            not_null, or a unique_combination_of_columns test (or, on an
                            append-only landing, unique_per_landing)
-  source-outside-staging   only bronze staging models call source()
+  source-outside-staging   only bronze staging models (and the landed lines and file
+                           inventories) call source()
   source-joined            no model joins a source with anything else
-  naming                   models are named for their layer and folder
+  naming                   models are named for their layer and folder (bronze:
+                           `<kind>_<source>__<what>`, BRONZE_KINDS; silver: in a domain
+                           folder)
   public-contract          every public view enforces its contract, every column typed
   python-model-confined    a Python model uses the DuckDB session dbt gives it (confined
                            to the tenant's folder) and reads files only through
@@ -54,6 +57,20 @@ class Violation:
         return f"::error file={self.path},line=1,title={self.rule}::{self.model}: {self.message}"
 
 
+BRONZE_KINDS = {
+    "stg": "staging: 1:1 with a source table, typed and renamed",
+    "landed": "every record of a source's files as landed: typed, or rejected with why",
+    "inventory": "every file of a landing zone, with what became of it",
+    "rule_failures": "the landed records that break a business rule, with the rule",
+    "quarantine": "every record that did not land, with the rule and the reason",
+}
+"""The kinds of bronze model, each named `<kind>_<source>__<what>` (docs/sources.md, "Bronze
+model names"): `stg_` is staging only."""
+SOURCE_READERS = ("stg", "landed", "inventory")
+"""The bronze kinds that read a source: staging, and the landed lines and file inventories
+(on Trino, whose SQL twins of the Python models read the tenant's catalog)."""
+
+
 def _naming_rule(path: str) -> tuple[str, str] | None:
     """The pattern a model's name must match given its folder, and the rule in words."""
     parts = Path(path).parts  # ("models", layer, ...)
@@ -62,9 +79,16 @@ def _naming_rule(path: str) -> tuple[str, str] | None:
     layer = parts[1]
     if layer == "bronze" and len(parts) >= 4:
         source = parts[2]
-        return rf"stg_{source}__[a-z0-9_]+", f"stg_{source}__<entity> in models/bronze/{source}/"
-    if layer == "silver":
+        kinds = "|".join(BRONZE_KINDS)
+        return (
+            rf"({kinds})_{source}__[a-z0-9_]+",
+            f"<kind>_{source}__<what> in models/bronze/{source}/, <kind> one of "
+            f"{', '.join(BRONZE_KINDS)} (stg_: staging, 1:1 with a source table)",
+        )
+    if layer == "silver" and len(parts) >= 4:
         return r"(dim|fct|int)_[a-z0-9_]+", "dim_<entity>, fct_<event> or int_<entity>_<verb>"
+    if layer == "silver":
+        return r"(?!)", "silver models live in models/silver/<domain>/ (tpch, payments, shop)"
     if layer == "gold" and len(parts) >= 4:
         area = parts[2]
         if area == "tpch_reports":
@@ -183,8 +207,12 @@ def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation
 
         parents = node["depends_on"]["nodes"]
         sources = [p for p in parents if p.startswith("source.")]
-        if sources and not (path.startswith("models/bronze/") and name.startswith("stg_")):
-            flag("source-outside-staging", "calls source(): only bronze stg_ models may")
+        readers = tuple(f"{kind}_" for kind in SOURCE_READERS)
+        if sources and not (path.startswith("models/bronze/") and name.startswith(readers)):
+            flag(
+                "source-outside-staging",
+                "calls source(): only bronze staging (stg_), landed_ and inventory_ models may",
+            )
         if sources and len(parents) > 1:
             others = ", ".join(sorted(p.split(".", 2)[-1] for p in parents))
             flag("source-joined", f"joins a source with other relations ({others})")

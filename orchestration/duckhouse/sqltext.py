@@ -1,5 +1,6 @@
 """Text that must go into SQL as a literal (a path in `COPY ... TO`, where DuckDB takes no
-bound parameter): quoted here, in one place, never pasted."""
+bound parameter) or as an identifier (a schema or table name read from a catalog): quoted
+here, in one place, never pasted."""
 
 from __future__ import annotations
 
@@ -15,3 +16,9 @@ def sql_string(value: str | Path) -> str:
 def sql_list(values: Iterable[object]) -> str:
     """A SQL list literal of strings."""
     return "[" + ", ".join(sql_string(str(value)) for value in values) + "]"
+
+
+def sql_identifier(name: str) -> str:
+    """A quoted SQL identifier of `name`: double quotes doubled, so no name can end it early
+    (`schema."table"` parts are quoted one by one)."""
+    return '"' + str(name).replace('"', '""') + '"'

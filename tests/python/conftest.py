@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,8 +39,18 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(
-    os.environ.get("DUCKHOUSE_ARTIFACTS_DIR", PROJECT_DIR / "target" / "screenshots")
+    os.environ.get("DUCKHOUSE_ARTIFACTS_DIR")
+    or Path(tempfile.gettempdir()) / f"duckhouse-screenshots-{os.getuid()}"
 )
+"""Where the browser tests leave their screenshots: $DUCKHOUSE_ARTIFACTS_DIR (CI keeps it),
+else a folder in /tmp -- never the checkout."""
+TRACKED_FILES = ("profiles/profiles.yml", "tenants.yml")
+"""Tracked files that a test could rewrite through a default path: checked unchanged at the
+end of the session (checkout_untouched)."""
+PATH_VARIABLES = ("DUCKHOUSE_DATA_DIR", "DUCKHOUSE_REGISTRY", "DBT_PROFILES_DIR",
+                  "DUCKHOUSE_TARGET_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")  # fmt: skip
+"""Every variable that says where duckhouse or dbt reads and writes; the defaults are
+folders of the checkout."""
 
 # Two tenants whose numbers differ: tpch_answers() has official answers for sf 0.01.
 TENANTS = {"tiny_a": 0.01, "tiny_b": 0.02}
@@ -56,6 +68,10 @@ class Lakehouse:
 
     def landing(self, tenant_id: str) -> Path:
         return self.data_dir / tenant_id / "landing"
+
+    def target(self, target: str) -> Path:
+        """A dbt target's artifacts folder (manifest, run results), outside the checkout."""
+        return Path(self.env["DUCKHOUSE_TARGET_DIR"]) / target
 
     def connect(self, tenant_id: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.warehouse(tenant_id)), read_only=True)
@@ -121,15 +137,73 @@ def write_registry(path: Path, tenants: dict[str, float]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+_SHARED_LINT_ARTIFACTS: list[Path] = []
+"""The session's folder of the lint target's artifacts (checkout_untouched sets it)."""
+
+
+def _share_lint_artifacts(target_dir: Path) -> None:
+    """Link the session's lint artifacts into a lakehouse's target folder. The lint target's
+    manifest is the project's, the same for every lakehouse (`list` and `build` read the
+    public views from it): parsed once a session, not once per lakehouse."""
+    link = target_dir / "lint"
+    if _SHARED_LINT_ARTIFACTS and not (link.exists() or link.is_symlink()):
+        target_dir.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(_SHARED_LINT_ARTIFACTS[0], target_is_directory=True)
+
+
 def make_env(root: Path, registry: Path) -> dict[str, str]:
+    """The environment of a lakehouse under `root`: its data, registry, profiles and dbt's
+    artifacts and logs all there, none in the checkout."""
+    _share_lint_artifacts(root / "target")
     env = dict(os.environ)
     env.update(
         DUCKHOUSE_DATA_DIR=str(root / "data"),
         DUCKHOUSE_REGISTRY=str(registry),
         DBT_PROFILES_DIR=str(root / "profiles"),
+        DUCKHOUSE_TARGET_DIR=str(root / "target"),
+        # a plain `dbt` command of a test (without --target-path) writes there too
+        DBT_TARGET_PATH=str(root / "target"),
+        DBT_LOG_PATH=str(root / "logs"),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
     return env
+
+
+def use_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Point in-process duckhouse code (Dagster definitions, readers) at `env`'s folders."""
+    for name, value in env.items():
+        if name.startswith(("DUCKHOUSE_", "DBT_")):
+            monkeypatch.setenv(name, value)
+
+
+def tracked_digest() -> dict[str, str | None]:
+    """sha256 of each of TRACKED_FILES (None if absent)."""
+    return {
+        name: hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        for name, path in ((name, PROJECT_DIR / name) for name in TRACKED_FILES)
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_untouched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test writes into the checkout. For the session every path variable points into
+    a temporary folder -- a copy of the tracked registry and profiles, an empty data dir,
+    dbt's artifacts and logs -- so code that falls back on a default still writes nothing
+    there; and the run fails if a tracked registry or profiles file changed anyway."""
+    before = tracked_digest()
+    root = tmp_path_factory.mktemp("session")
+    _SHARED_LINT_ARTIFACTS.append(tmp_path_factory.mktemp("lint_artifacts"))
+    (root / "profiles").mkdir()
+    shutil.copy(PROJECT_DIR / "profiles" / "profiles.yml", root / "profiles" / "profiles.yml")
+    shutil.copy(PROJECT_DIR / "tenants.yml", root / "tenants.yml")
+    defaults = make_env(root, root / "tenants.yml")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in PATH_VARIABLES:
+            patch.setenv(name, defaults[name])
+        yield
+    changed = [name for name, digest in tracked_digest().items() if digest != before[name]]
+    if changed:
+        pytest.fail(f"the tests changed tracked files of the checkout: {', '.join(changed)}")
 
 
 @pytest.fixture(scope="session")

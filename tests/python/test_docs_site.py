@@ -28,34 +28,41 @@ CANVAS_INK = """() => Array.from(document.querySelectorAll('canvas')).map(canvas
 })"""
 
 
-def _dbt(*args: str) -> list[str]:
+def _dbt(lakehouse, *args: str) -> list[str]:
     return [
         str(PROJECT_DIR / ".venv" / "bin" / "dbt"),
         *args,
         "--target",
         TENANT,
         "--target-path",
-        f"target/{TENANT}",
+        str(lakehouse.target(TENANT)),
     ]
 
 
 @pytest.fixture(scope="module")
 def docs_site(lakehouse):
     subprocess.run(
-        _dbt("docs", "generate"),
+        _dbt(lakehouse, "docs", "generate"),
         cwd=PROJECT_DIR,
         env=lakehouse.env,
         check=True,
         capture_output=True,
     )
     port = free_port()
-    command = [*_dbt("docs", "serve"), "--host", "127.0.0.1", "--port", str(port), "--no-browser"]
+    command = [
+        *_dbt(lakehouse, "docs", "serve"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-browser",
+    ]
     with serving(command, port, "dbt docs serve", lakehouse.env) as url:
         yield url
 
 
 def test_every_model_column_and_source_is_documented(lakehouse, docs_site) -> None:
-    target = PROJECT_DIR / "target" / TENANT
+    target = lakehouse.target(TENANT)
     result = lakehouse.cli(
         "check-project",
         "--manifest",

@@ -117,13 +117,13 @@ def test_feeds_are_managed_and_disabled_feeds_are_not_landed(lake_tenant) -> Non
     run_cli(env, "build", TENANT)
     # the inventory lists every file; only the valid data files land
     landed = dict(_query(root, (
-        "select feed, count(*) from bronze.stg_ksqldb__lake_files "
+        "select feed, count(*) from bronze.inventory_ksqldb__lake_files "
         "where file_kind = 'data' and status = 'valid' group by feed"
     )))  # fmt: skip
     assert "transaction_stream_blacklisted" not in landed
     assert landed["transaction_stream"] == 12 * 3
     reasons = _query(root, (
-        "select distinct reason from bronze.stg_ksqldb__lake_files "
+        "select distinct reason from bronze.inventory_ksqldb__lake_files "
         "where feed = 'transaction_stream_blacklisted' and file_kind = 'data'"
     ))  # fmt: skip
     assert reasons == [("feed transaction_stream_blacklisted is disabled: not landed",)]
@@ -178,8 +178,8 @@ def _gold(root: Path) -> dict[str, list[tuple]]:
         relation: rows(relation)
         for relation in (
             "silver.fct_transaction_events",
-            "silver.dim_users",
-            "silver.dim_payment_methods",
+            "silver.dim_user",
+            "silver.dim_payment_method",
             "gold_payments.mart_payments__user_currency_totals",
             "gold_payments.mart_payments__user_transaction_summary",
             "gold_payments.mart_payments__payment_method_totals",

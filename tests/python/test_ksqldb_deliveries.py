@@ -306,7 +306,8 @@ class Delivered:
         return {
             lake_path: (status, reason, file_kind)
             for lake_path, status, reason, file_kind in self.query(
-                "select lake_path, status, reason, file_kind from bronze.stg_ksqldb__lake_files"
+                "select lake_path, status, reason, file_kind "
+                "from bronze.inventory_ksqldb__lake_files"
             )
         }
 
@@ -394,7 +395,7 @@ def test_only_valid_files_land(delivered) -> None:
     }  # fmt: skip
     valid = {
         path for (path,) in delivered.query(
-            "select file_path from bronze.stg_ksqldb__lake_files where feed = "
+            "select file_path from bronze.inventory_ksqldb__lake_files where feed = "
             "'transaction_stream' and file_kind = 'data' and status = 'valid'"
         )
     }  # fmt: skip
@@ -459,7 +460,7 @@ def test_duplicates_conflicts_and_drift(delivered) -> None:
     )
     assert promo == [(hostile.event(4), "spring"), (hostile.event(5), "spring")]
     (extra,) = delivered.query(
-        "select extra_columns from bronze.stg_ksqldb__lake_files where lake_path = ?",
+        "select extra_columns from bronze.inventory_ksqldb__lake_files where lake_path = ?",
         [f"{DAY1}/data_20260104_000003.parquet"],
     )[0]
     assert extra == "promo VARCHAR"
@@ -487,8 +488,8 @@ def _state(delivered: Delivered) -> dict[str, list[tuple]]:
         "bronze.stg_ksqldb__payment_method_totals",
         "silver.fct_transaction_events",
         "silver.fct_transaction_event_conflicts",
-        "silver.dim_users",
-        "silver.dim_payment_methods",
+        "silver.dim_user",
+        "silver.dim_payment_method",
         "gold_payments.mart_payments__user_currency_totals",
         "gold_payments.mart_payments__user_transaction_summary",
         "gold_payments.mart_payments__payment_method_totals",
@@ -509,7 +510,7 @@ def _state(delivered: Delivered) -> dict[str, list[tuple]]:
         )
     state["inventory"] = delivered.query(
         "select file_path, status, reason, file_kind, feed, file_signature, row_count, "
-        "extra_columns from bronze.stg_ksqldb__lake_files order by file_path"
+        "extra_columns from bronze.inventory_ksqldb__lake_files order by file_path"
     )
     return state
 
@@ -551,7 +552,7 @@ def recovered(delivered) -> Recovered:
         "events": delivered.query(
             "select event_id from silver.fct_transaction_events where event_id like 'wrong-%'"
         ),
-        "users": delivered.query("select user_id from silver.dim_users where user_id = 999999"),
+        "users": delivered.query("select user_id from silver.dim_user where user_id = 999999"),
         "days": delivered.query(
             "select distinct event_date from gold_payments.mart_payments__daily_volumes "
             "where event_date = date '2026-01-04'"
@@ -562,7 +563,7 @@ def recovered(delivered) -> Recovered:
     # a file corrected in place: the same size and modification time, other bytes
     corrected = lake / DAY2 / "data_20260104_000004.parquet"
     (old_signature,) = delivered.query(
-        "select file_signature from bronze.stg_ksqldb__lake_files where file_path = ?",
+        "select file_signature from bronze.inventory_ksqldb__lake_files where file_path = ?",
         [str(corrected)],
     )[0]
     before = corrected.stat()
@@ -599,7 +600,7 @@ def test_a_wrong_delivery_removed_leaves_silver_and_gold(delivered, recovered) -
         )
         == []
     )
-    assert delivered.query("select user_id from silver.dim_users where user_id = 999999") == []
+    assert delivered.query("select user_id from silver.dim_user where user_id = 999999") == []
     assert (
         delivered.query(
             "select event_date from gold_payments.mart_payments__daily_volumes "
@@ -627,7 +628,8 @@ def test_builds_after_recovery_never_write_the_lake(recovered) -> None:
 def test_a_file_corrected_in_place_lands_again(delivered, recovered) -> None:
     hostile = delivered.hostile
     (signature, status) = delivered.query(
-        "select file_signature, status from bronze.stg_ksqldb__lake_files where file_path = ?",
+        "select file_signature, status from bronze.inventory_ksqldb__lake_files "
+        "where file_path = ?",
         [str(recovered.corrected)],
     )[0]
     assert status == "valid" and signature != recovered.old_signature
@@ -656,7 +658,7 @@ def test_removed_and_disabled_deliveries_leave_bronze(delivered, recovered) -> N
     )[0]
     assert blacklisted == 0
     reasons = {r for (r,) in delivered.query(
-        "select distinct reason from bronze.stg_ksqldb__lake_files "
+        "select distinct reason from bronze.inventory_ksqldb__lake_files "
         "where feed = 'transaction_stream_blacklisted' and file_kind = 'data'")}  # fmt: skip
     assert reasons == {"feed transaction_stream_blacklisted is disabled: not landed"}
     (rows, amount) = delivered.query(
@@ -704,6 +706,7 @@ def _stream_file(db: duckdb.DuckDBPyConnection, path: Path, extra: str = "") -> 
     """)  # fmt: skip
 
 
+@pytest.mark.fast
 def test_drift_types_links_and_cached_verdicts(tmp_path) -> None:
     from datetime import datetime
 

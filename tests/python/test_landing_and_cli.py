@@ -21,6 +21,7 @@ def _tenant(scale_factor: float) -> Tenant:
     )
 
 
+@pytest.mark.fast
 def test_landing_is_idempotent_and_replaced_on_change(data_dir) -> None:
     first = land_tpch(_tenant(0.01))
     assert not first.skipped
@@ -47,6 +48,7 @@ def _house(tmp_path) -> Lakehouse:
     )
 
 
+@pytest.mark.fast
 def test_unknown_tenant_is_a_usage_error(tmp_path) -> None:
     result = _house(tmp_path).cli("build", "nobody", check=False)
     assert result.returncode == 2
@@ -54,12 +56,14 @@ def test_unknown_tenant_is_a_usage_error(tmp_path) -> None:
     assert "solo" in result.stderr
 
 
+@pytest.mark.fast
 def test_invalid_tenant_id_is_a_usage_error(tmp_path) -> None:
     result = _house(tmp_path).cli("land", "../etc", check=False)
     assert result.returncode == 2
     assert "invalid tenant id '../etc'" in result.stderr
 
 
+@pytest.mark.fast
 def test_broken_registry_is_a_usage_error(tmp_path) -> None:
     house = _house(tmp_path)
     house.registry.write_text("tenants:\n  - id: Bad\n")
@@ -77,6 +81,7 @@ def test_failed_dbt_build_names_the_tenant(tmp_path) -> None:
     assert "tenant 'solo'" in result.stderr and "dbt build" in result.stderr
 
 
+@pytest.mark.fast
 def test_a_data_dir_that_sql_would_misread_is_refused(tmp_path) -> None:
     house = _house(tmp_path)
     for bad in ("it's", "glob*", "set[1]"):

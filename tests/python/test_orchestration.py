@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import PROJECT_DIR, make_env, write_registry
+from conftest import PROJECT_DIR, make_env, use_env, write_registry
 
 DEMO = ("acme", "globex")
 DEFINITIONS = "duckhouse.orchestration.definitions"
@@ -24,10 +24,34 @@ IN_FLIGHT = {dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED}
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
-@pytest.fixture
-def demo_env(monkeypatch):
-    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR"):
-        monkeypatch.delenv(name, raising=False)
+@pytest.fixture(scope="module")
+def demo_definitions(tmp_path_factory):
+    """The definitions of the demo registry (a copy of the tracked tenants.yml), loaded once
+    with profiles, data and dbt artifacts of their own: loading writes profiles.yml and
+    parses every tenant's manifest, never into the checkout. Yields the definitions and
+    the calls made while loading to the staleness check and the project walk."""
+    from duckhouse.warehouse import dbt
+
+    root = tmp_path_factory.mktemp("demo")
+    registry = root / "tenants.yml"
+    shutil.copy(PROJECT_DIR / "tenants.yml", registry)
+    calls: dict[str, list[tuple]] = {"stale_manifests": [], "newest_project_file": []}
+    with pytest.MonkeyPatch.context() as patch:
+        use_env(patch, make_env(root, registry))
+        for name in calls:
+            original = getattr(dbt, name)
+
+            def counted(*args, _name=name, _original=original):
+                calls[_name].append(args)
+                return _original(*args)
+
+            # the function wherever it was imported by name (dbt_assets, definitions)
+            for module in list(sys.modules.values()):
+                if getattr(module, "__name__", "").startswith("duckhouse") and (
+                    getattr(module, name, None) is original
+                ):
+                    patch.setattr(module, name, counted)
+        yield _definitions(), calls
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +73,8 @@ def _definitions() -> dg.Definitions:
     return build_definitions()
 
 
-def test_demo_definitions_load_with_both_tenants(demo_env) -> None:
-    defs = _definitions()
+def test_demo_definitions_load_with_both_tenants(demo_definitions) -> None:
+    defs, _calls = demo_definitions
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     for tenant in DEMO:
@@ -78,10 +102,36 @@ def test_demo_definitions_load_with_both_tenants(demo_env) -> None:
         assert all(parent.path[0] == key.path[0] for parent in graph.get(key).parent_keys)
 
 
+def test_each_dbt_asset_links_to_its_models_file(demo_definitions) -> None:
+    """dagster-dbt's code references (enable_code_references): the asset's metadata names
+    the model's file in the project, which the UI links to."""
+    defs, _calls = demo_definitions
+    graph = defs.resolve_asset_graph()
+    for key, path in (
+        (["acme", "views", "finance_revenue_monthly"], "models/views/finance"),
+        (["globex", "bronze", "stg_tpch__orders"], "models/bronze/tpch"),
+    ):
+        references = graph.get(dg.AssetKey(key)).metadata["dagster/code_references"]
+        (reference,) = references.code_references
+        assert isinstance(reference, dg.LocalFileCodeReference)
+        assert Path(reference.file_path) == PROJECT_DIR / path / f"{key[-1]}.sql"
+        assert Path(reference.file_path).is_file()
+
+
+def test_loading_the_definitions_checks_staleness_once(demo_definitions) -> None:
+    """One walk of the project and one staleness check for every tenant per load of the
+    code location, not one per tenant; the demo registry's tenants are all in it."""
+    _defs, calls = demo_definitions
+    assert len(calls["newest_project_file"]) == 1, calls["newest_project_file"]
+    assert len(calls["stale_manifests"]) == 1, calls["stale_manifests"]
+    ((tenant_ids, newest),) = calls["stale_manifests"]
+    assert sorted(tenant_ids) == sorted(DEMO)
+    assert isinstance(newest, float)
+
+
 def test_materialize_one_tenant_in_process(dagster_tenant, monkeypatch) -> None:
     root, env = dagster_tenant
-    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR"):
-        monkeypatch.setenv(name, env[name])
+    use_env(monkeypatch, env)
     defs = _definitions()
     instance = dg.DagsterInstance.ephemeral()
     result = defs.resolve_job_def("dag_t_build").execute_in_process(instance=instance)
@@ -104,11 +154,20 @@ def test_materialize_one_tenant_in_process(dagster_tenant, monkeypatch) -> None:
     assert "dagster/column_schema" in materialized["dag_t/views/finance_revenue_monthly"]
     assert materialized["dag_t/landing/tpch"]["rows"].value == sum(landed["row_counts"].values())
     # dbt's artifacts go to the tenant's own folder, not a new folder per run
-    assert (PROJECT_DIR / "target" / "dag_t" / "dagster" / "run_results.json").is_file()
-    assert not list((PROJECT_DIR / "target").glob("dag_t_dbt_build-*"))
+    assert (root / "target" / "dag_t" / "dagster" / "run_results.json").is_file()
+    assert not list((root / "target").glob("dag_t_dbt_build-*"))
     # the metadata queries ran in this process; they must not keep the warehouse locked
+    # (release_warehouse): another process can write it, and so can a second run here
     writer = f"import duckdb; duckdb.connect({str(warehouse)!r}).close()"
     subprocess.run([sys.executable, "-c", writer], check=True)
+    again = defs.resolve_job_def("dag_t_build").execute_in_process(
+        instance=instance,
+        asset_selection=[dg.AssetKey(["dag_t", "bronze", "stg_tpch__orders"])],
+    )
+    assert again.success
+    (event,) = again.get_asset_materialization_events()
+    metadata = event.event_specific_data.materialization.metadata
+    assert metadata["dagster/row_count"].value == landed["row_counts"]["orders"]
 
 
 def test_landing_sensor_ignores_own_landing_and_builds_on_dropped_files(
@@ -117,8 +176,7 @@ def test_landing_sensor_ignores_own_landing_and_builds_on_dropped_files(
     """What the landing asset wrote never triggers a run (no feedback loop); a file dropped
     into the landing zone later starts a run of everything downstream of that source."""
     root, env = dagster_tenant
-    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR"):
-        monkeypatch.setenv(name, env[name])
+    use_env(monkeypatch, env)
     defs = _definitions()
     instance = dg.DagsterInstance.ephemeral()
     # every source's landing, as a run of the tenant's job does

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR, TENANTS, free_port, make_env
+from conftest import PROJECT_DIR, TENANTS, free_port, make_env, use_env
 
 TENANT = "pg_t"
 PASSWORD_ENV = "DUCKHOUSE_PG_PG_T_PASSWORD"  # the tenant's own: the registry allows no other
@@ -50,7 +50,7 @@ def _registry(path: Path, port: int, user: str = "tenant_pg_t") -> None:
 @pytest.fixture(scope="module")
 def pg_tenant(tmp_path_factory):
     if not any(PG_BIN.glob("*/bin/initdb")) and not shutil.which("initdb"):
-        pytest.fail("PostgreSQL is not installed: `make setup` installs it (as root)")
+        pytest.fail("PostgreSQL is not installed: `make postgres` installs it (as root)")
     root = tmp_path_factory.mktemp("pg")
     registry = root / "tenants.yml"
     port = free_port()
@@ -322,7 +322,7 @@ def test_password_stays_out_of_every_file(pg_tenant) -> None:
     # the docs site a tenant's operators browse, generated as `make docs` does
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "docs", "generate", "--target", TENANT,
-         "--target-path", f"target/{TENANT}"],
+         "--target-path", str(root / "target" / TENANT)],
         cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
     )  # fmt: skip
     # every piece of metadata the Dagster UI shows for the tenant's assets
@@ -331,7 +331,7 @@ def test_password_stays_out_of_every_file(pg_tenant) -> None:
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     assert f"{TENANT}/" in dump and PASSWORD not in dump
-    searched = [root / "profiles" / "profiles.yml", PROJECT_DIR / "target" / TENANT]
+    searched = [root / "profiles" / "profiles.yml", root / "target" / TENANT]
     for top in searched:
         for path in [top] if top.is_file() else top.rglob("*"):
             if path.is_file() and path.suffix in (".yml", ".json", ".sql", ".log", ".txt", ".html"):
@@ -351,6 +351,7 @@ def test_missing_password_names_the_tenant_and_variable(pg_tenant) -> None:
     assert f"${PASSWORD_ENV}" in result.stderr
 
 
+@pytest.mark.fast
 def test_registry_refuses_a_password_and_reserved_roles(tmp_path) -> None:
     from duckhouse.tenants import RegistryError, load_registry
 
@@ -419,8 +420,7 @@ def test_dagster_source_asset_checks_postgres(pg_tenant, monkeypatch) -> None:
 
     _root, env, cli, port = pg_tenant
     cli("pg", "up", TENANT)
-    for name in ("DUCKHOUSE_REGISTRY", "DUCKHOUSE_DATA_DIR", "DBT_PROFILES_DIR", PASSWORD_ENV):
-        monkeypatch.setenv(name, env[name])
+    use_env(monkeypatch, env)  # its folders and the password variable
     from duckhouse.orchestration.definitions import build_definitions
 
     defs = build_definitions()

@@ -10,6 +10,8 @@ from duckhouse.paths import PROJECT_DIR, tenant_dir
 from duckhouse.tenants import RegistryError, load_registry, validate_tenant_id
 from duckhouse.warehouse.profiles import render_profiles
 
+pytestmark = pytest.mark.fast
+
 BAD_IDS = ["../x", "a;drop", "Acme", "", "x" * 41, "1abc", "a b", "a-b", "acme/../globex"]
 
 

@@ -30,9 +30,21 @@ def pull_request(tmp_path_factory):
     return repo
 
 
-def _duckhouse(repo, *args: str) -> subprocess.CompletedProcess:
+def _project_env(repo, artifacts) -> dict[str, str]:
+    """The environment of a project checked out at `repo`: its own profiles; dbt's artifacts
+    and logs in `artifacts` (a clone's own folder, never the checkout's)."""
     env = dict(os.environ, DUCKHOUSE_PROJECT_DIR=str(repo), DBT_PROFILES_DIR=str(repo / "profiles"))
+    env.update(
+        DUCKHOUSE_TARGET_DIR=str(artifacts / "target"),
+        DBT_TARGET_PATH=str(artifacts / "target"),
+        DBT_LOG_PATH=str(artifacts / "logs"),
+    )
     env.pop("DUCKHOUSE_DATA_DIR", None)
+    return env
+
+
+def _duckhouse(repo, *args: str, artifacts=None) -> subprocess.CompletedProcess:
+    env = _project_env(repo, artifacts or repo)
     return subprocess.run(
         [sys.executable, "-m", "duckhouse.cli", *args],
         cwd=repo,
@@ -78,8 +90,8 @@ def test_project_rules_fail_and_list_the_offender(pull_request) -> None:
     assert "5 violation(s) in 1 of" in result.stderr
 
 
-def test_the_project_itself_passes_the_rules() -> None:
-    result = _duckhouse(PROJECT_DIR, "check-project")
+def test_the_project_itself_passes_the_rules(tmp_path) -> None:
+    result = _duckhouse(PROJECT_DIR, "check-project", artifacts=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -88,8 +100,7 @@ def _pre_commit(repo, tmp_path, *args: str) -> subprocess.CompletedProcess:
     venv = repo / ".venv"
     if not venv.exists():
         venv.symlink_to(PROJECT_DIR / ".venv")
-    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
-    env.update(DUCKHOUSE_PROJECT_DIR=str(repo), DBT_PROFILES_DIR=str(repo / "profiles"))
+    env = dict(_project_env(repo, repo), PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
     return subprocess.run(
         [str(PROJECT_DIR / ".venv" / "bin" / "pre-commit"), "run", *args],
         cwd=repo,
@@ -150,6 +161,7 @@ def _manifest_with(meta: dict) -> dict:
     }
 
 
+@pytest.mark.fast
 def test_a_rule_exception_needs_a_reason() -> None:
     from duckhouse.review import check_project
 

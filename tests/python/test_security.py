@@ -55,12 +55,14 @@ def _victim_files(house: Lakehouse) -> dict[str, tuple]:
 # -- tenant ids ---------------------------------------------------------------------------
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("bad", COLLIDING_IDS)
 def test_an_id_that_collides_with_the_projects_own_names_is_refused(bad: str) -> None:
     with pytest.raises(RegistryError, match=r"reserved|underscore"):
         validate_tenant_id(bad)
 
 
+@pytest.mark.fast
 def test_the_reserved_names_are_what_the_project_itself_uses() -> None:
     """Derived, not listed by hand: the names the code uses are in the list."""
     for name in (LINT_TARGET, objectstore.PARQUET_BUCKET, "anonymous", "admin", "postgres",
@@ -266,6 +268,7 @@ def test_no_duckdb_target_is_without_a_sandbox(lakehouse) -> None:
         assert directories == ([] if name == LINT_TARGET else [own]), (name, directories)
 
 
+@pytest.mark.fast
 def test_the_sandboxed_session_confines_the_python_readers(tmp_path: Path) -> None:
     own, other = tmp_path / "t1", tmp_path / "t1_other"
     for folder in (own / "landing" / "shop", other / "landing" / "shop"):
@@ -281,6 +284,7 @@ def test_the_sandboxed_session_confines_the_python_readers(tmp_path: Path) -> No
         confined_zone(duckdb.connect(), str(own / "landing"))
 
 
+@pytest.mark.fast
 def test_check_project_refuses_a_python_model_that_opens_its_own_way_out() -> None:
     for code in ("import duckdb\ndef model(dbt, session):\n    return duckdb.connect('x')\n",
                  "def model(dbt, session):\n    open('/etc/passwd').read()\n",
@@ -358,10 +362,13 @@ def _tenant_house(tmp_path: Path, tenant: str = "mallet") -> Lakehouse:
         "      shop: {mode: generated, customers: 20, products: 10, orders: 60}\n"
         "    schedule: {cron: '0 3 * * *', timezone: UTC}\n"
     )
-    return Lakehouse(tmp_path / "data", registry, tmp_path / "profiles",
-                     make_env(tmp_path, registry))  # fmt: skip
+    house = Lakehouse(tmp_path / "data", registry, tmp_path / "profiles",
+                      make_env(tmp_path, registry))  # fmt: skip
+    house.cli("profiles")  # its dbt targets (`list` reads the public views through dbt)
+    return house
 
 
+@pytest.mark.fast
 def test_delete_refuses_a_linked_tenant_folder_and_keeps_everything(tmp_path: Path) -> None:
     house = _tenant_house(tmp_path)
     elsewhere = tmp_path / "elsewhere"
@@ -377,6 +384,7 @@ def test_delete_refuses_a_linked_tenant_folder_and_keeps_everything(tmp_path: Pa
     assert (house.data_dir / "mallet").is_symlink()
 
 
+@pytest.mark.fast
 def test_a_corrupt_warehouse_is_reported_as_corrupt_and_can_be_deleted(tmp_path: Path) -> None:
     house = _tenant_house(tmp_path)
     house.data_dir.mkdir(mode=0o700)
@@ -526,6 +534,7 @@ def test_the_reader_parses_in_a_sandbox_too(lakehouse, tmp_path) -> None:
     assert "Permission Error" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.fast
 def test_a_tenants_postgres_options_cannot_reach_another_tenants_secret(tmp_path) -> None:
     def registry(*entries: str) -> str:
         return "tenants:\n" + "".join(entries)
@@ -554,6 +563,7 @@ def test_a_tenants_postgres_options_cannot_reach_another_tenants_secret(tmp_path
             parse_registry(bad, path)
 
 
+@pytest.mark.fast
 def test_a_linked_landing_folder_is_never_written_through(tmp_path: Path) -> None:
     house = _tenant_house(tmp_path)
     victim = tmp_path / "victim_landing"
@@ -569,6 +579,7 @@ def test_a_linked_landing_folder_is_never_written_through(tmp_path: Path) -> Non
     assert tree_digest(victim) == before
 
 
+@pytest.mark.fast
 def test_registry_text_is_never_markup_and_delivered_names_never_escape_codes(
     tmp_path: Path,
 ) -> None:
@@ -585,6 +596,7 @@ def test_registry_text_is_never_markup_and_delivered_names_never_escape_codes(
     assert terminal_safe("ünïcode €.csv") == "ünïcode €.csv"
 
 
+@pytest.mark.fast
 def test_a_data_dir_that_would_be_read_as_a_partition_or_jinja_is_refused(tmp_path) -> None:
     _tenant_house(tmp_path)  # a registry with one tenant, mallet
     for odd in ("user_id=666", "{{ x }}"):

@@ -391,8 +391,8 @@ def test_every_hostile_delivery_gets_its_outcome(delivered) -> None:
     landed = {}
     with house.connect(TENANT) as connection:
         relation = connection.sql(
-            "select * from bronze.stg_shop__orders_landed union all by name "
-            "select * from bronze.stg_shop__products_landed"
+            "select * from bronze.landed_shop__orders union all by name "
+            "select * from bronze.landed_shop__products"
         )
         names = relation.columns
         for row in relation.fetchall():
@@ -401,13 +401,13 @@ def test_every_hostile_delivery_gets_its_outcome(delivered) -> None:
         quarantine = {
             (file, line): (rule, reason)
             for file, line, rule, reason in connection.execute(
-                "select _source_file, _line, rule_name, reason from bronze.stg_shop__quarantine"
+                "select _source_file, _line, rule_name, reason from bronze.quarantine_shop__lines"
             ).fetchall()
         }
         files = {
             zone_path: (status, reason)
             for zone_path, status, reason in connection.execute(
-                "select zone_path, status, reason from bronze.stg_shop__files"
+                "select zone_path, status, reason from bronze.inventory_shop__files"
             ).fetchall()
         }
         bronze_orders = {
@@ -445,10 +445,10 @@ def test_every_hostile_delivery_gets_its_outcome(delivered) -> None:
                 )
     assert not problems, "\n".join(problems)
     # the latest delivery of a product wins by sequence, the ignored backup never lands
-    (price,) = _rows(house, "select price from silver.dim_shop_products where product_id = 1")[0]
+    (price,) = _rows(house, "select price from silver.dim_shop_product where product_id = 1")[0]
     assert price == Decimal("12.50")
     # the other tenant's file behind the link never landed anywhere
-    assert not _rows(house, "select * from bronze.stg_shop__orders_landed where amount = 777.77")
+    assert not _rows(house, "select * from bronze.landed_shop__orders where amount = 777.77")
     # the build said what it did not land
     for expect in corpus.expected:
         if expect.status in ("ignored", "refused"):
@@ -470,7 +470,7 @@ def test_every_file_and_line_is_accounted_for(delivered) -> None:
         for row in _rows(
             house,
             "select zone_path, status, physical_lines, record_lines, "
-            "records_landed, records_rejected from bronze.stg_shop__files",
+            "records_landed, records_rejected from bronze.inventory_shop__files",
         )
     }
     found = {printable(name) for name in found}
@@ -482,9 +482,9 @@ def test_every_file_and_line_is_accounted_for(delivered) -> None:
         (records,) = _rows(
             house,
             "select count(*) from (select _source_file from "
-            "bronze.stg_shop__orders_landed union all select _source_file from "
-            "bronze.stg_shop__products_landed union all select _source_file from "
-            "bronze.stg_shop__customers_landed) where _source_file = ?",
+            "bronze.landed_shop__orders union all select _source_file from "
+            "bronze.landed_shop__products union all select _source_file from "
+            "bronze.landed_shop__customers) where _source_file = ?",
             str(zone / zone_path),
         )[0]
         assert records == counted, zone_path
@@ -496,10 +496,10 @@ def test_every_file_and_line_is_accounted_for(delivered) -> None:
     assert not _rows(
         house,
         "select * from (select _source_file, _line from "
-        "bronze.stg_shop__orders_landed where _status = 'landed' except all "
+        "bronze.landed_shop__orders where _status = 'landed' except all "
         "(select _source_file, _line from bronze.stg_shop__orders union all "
         "select _source_file, _line from "
-        "bronze.stg_shop__orders_rule_failures))",
+        "bronze.rule_failures_shop__orders))",
     )
 
 
@@ -554,14 +554,14 @@ def test_corrections_and_removals_land_on_the_next_build(delivered) -> None:
     house.cli("build", TENANT)
     rows = _rows(
         house,
-        "select quantity, amount from bronze.stg_shop__orders_landed "
+        "select quantity, amount from bronze.landed_shop__orders "
         "where _source_file = ? and _line = 2",
         str(target),
     )
     assert rows == [(3, Decimal("30.00"))]
     assert not _rows(
         house,
-        "select * from bronze.stg_shop__quarantine where _source_file = ?",
+        "select * from bronze.quarantine_shop__lines where _source_file = ?",
         str(zone / "orders" / "orders_0007.csv"),
     )
     (count,) = _rows(
@@ -596,6 +596,7 @@ def test_a_new_tenant_is_delivered_unless_demo_data_is_asked_for(tmp_path) -> No
     assert refused.returncode == 2 and "missing required field 'mode'" in refused.stderr
 
 
+@pytest.mark.fast
 def test_a_zone_reached_through_a_linked_folder_is_never_read(tmp_path) -> None:
     """A link at the zone, at landing/ or at the tenant's folder: the whole zone is refused."""
     from duckhouse.ingest.ksqldb import scan_lake

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from conftest import PROJECT_DIR, make_env
 
@@ -65,6 +66,7 @@ def _digest(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.fast
 def test_extracts_are_deterministic_and_shaped_like_the_contract(tmp_path) -> None:
     digests = []
     for run, seed in (("a", 3), ("b", 3), ("c", 4)):
@@ -157,7 +159,7 @@ def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) ->
         quarantine = {
             (file, line): (rule, reason)
             for file, line, rule, reason in db.execute(
-                "select _source_file, _line, rule_name, reason from bronze.stg_shop__quarantine"
+                "select _source_file, _line, rule_name, reason from bronze.quarantine_shop__lines"
             ).fetchall()
         }
         landed = {

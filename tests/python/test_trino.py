@@ -38,19 +38,19 @@ def _manifest_models(path: Path) -> dict[str, dict]:
 
 
 def test_every_node_compiles_for_trino_and_is_trino_sql(trino_house) -> None:
-    _root, _env, check = trino_house
+    root, _env, check = trino_house
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"[{TENANT}] {TENANT}_trino:" in check.stdout
     assert "all Trino SQL" in check.stdout, check.stdout + check.stderr
-    compiled = PROJECT_DIR / "target" / f"{TENANT}_trino" / "compiled" / "duckhouse"
+    compiled = root / "target" / f"{TENANT}_trino" / "compiled" / "duckhouse"
     models = list((compiled / "models").rglob("*.sql"))
     assert len(models) >= 70  # every model (the DuckDB-only Python ones have SQL twins)
     assert any((compiled / "tests").rglob("*.sql")) and any((compiled / "snapshots").rglob("*"))
 
 
 def test_the_same_models_serve_both_engines(trino_house, tmp_path) -> None:
-    _root, env, _check = trino_house
-    trino = _manifest_models(PROJECT_DIR / "target" / f"{TENANT}_trino" / "manifest.json")
+    root, env, _check = trino_house
+    trino = _manifest_models(root / "target" / f"{TENANT}_trino" / "manifest.json")
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "parse", "--target", TENANT,
          "--target-path", str(tmp_path)],
@@ -62,8 +62,8 @@ def test_the_same_models_serve_both_engines(trino_house, tmp_path) -> None:
     assert all(node["language"] == "sql" for node in trino.values())
     python = {name for name, node in duckdb_models.items() if node["language"] == "python"}
     assert python == {
-        "stg_ksqldb__lake_files", "stg_shop__customers_landed", "stg_shop__products_landed",
-        "stg_shop__orders_landed", "stg_shop__files",
+        "inventory_ksqldb__lake_files", "landed_shop__customers", "landed_shop__products",
+        "landed_shop__orders", "inventory_shop__files",
     }  # fmt: skip
     for name in python:
         assert "/trino/" in trino[name]["original_file_path"]
@@ -78,7 +78,7 @@ def test_connection_comes_from_the_environment_and_never_leaks(trino_house) -> N
     for variable in ("HOST", "PORT", "USER", "PASSWORD"):
         assert f"env_var(''DUCKHOUSE_TRINO_{variable}''" in profile
     assert PASSWORD not in profile and "trino.example.internal" not in profile
-    for path in (PROJECT_DIR / "target" / f"{TENANT}_trino").rglob("*"):
+    for path in (root / "target" / f"{TENANT}_trino").rglob("*"):
         if path.is_file() and path.suffix in (".json", ".sql", ".txt", ".log"):
             assert PASSWORD not in path.read_text(errors="replace"), path
 
@@ -96,11 +96,13 @@ def test_the_checker_catches_duckdb_sql(trino_house, tmp_path) -> None:
     _files, problems = check_compiled(tmp_path / "compiled")
     found = {(Path(p.file).stem, p.message.split(" ")[0]) for p in problems}
     assert ("stg_tpch__order_extract", "read_parquet()") in found  # an external file source
-    assert ("fct_transaction_events", "struct_extract()") in found
-    assert ("fct_transaction_events", "strptime()") in found
+    # the stream's casts (bronze) unpack its structs and parse its files' export times
+    assert ("stg_ksqldb__transaction_stream", "struct_extract()") in found
+    assert ("stg_ksqldb__transaction_stream", "strptime()") in found
     assert ("mart_sales__daily_sales", "generate_series()") in found
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("sql", "problem"),
     [
@@ -123,6 +125,7 @@ def test_duckdb_constructs_are_refused(sql: str, problem: str, tmp_path: Path) -
     assert any(problem in message for message in problems), problems
 
 
+@pytest.mark.fast
 def test_trino_sql_passes() -> None:
     from duckhouse.warehouse.trino import check_trino_sql
 

@@ -8,5 +8,5 @@ select
     lake_path,
     feed,
     reason
-from {{ ref('stg_ksqldb__lake_files') }}
+from {{ ref('inventory_ksqldb__lake_files') }}
 where status = 'quarantined'

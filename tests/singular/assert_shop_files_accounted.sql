@@ -4,7 +4,7 @@
 -- one record at line 0 spanning none). Returns the files where that does not hold.
 with files as (
 
-    select * from {{ ref('stg_shop__files') }}
+    select * from {{ ref('inventory_shop__files') }}
 
 ),
 

@@ -8,7 +8,7 @@ with read_lines as (
         'customers' as entity,
         _source_file,
         count(*) as lines_read
-    from {{ ref('stg_shop__customers_landed') }}
+    from {{ ref('landed_shop__customers') }}
     group by _source_file
 
     union all
@@ -17,7 +17,7 @@ with read_lines as (
         'products' as entity,
         _source_file,
         count(*) as lines_read
-    from {{ ref('stg_shop__products_landed') }}
+    from {{ ref('landed_shop__products') }}
     group by _source_file
 
     union all
@@ -26,7 +26,7 @@ with read_lines as (
         'orders' as entity,
         _source_file,
         count(*) as lines_read
-    from {{ ref('stg_shop__orders_landed') }}
+    from {{ ref('landed_shop__orders') }}
     group by _source_file
 
 ),
@@ -66,7 +66,7 @@ quarantined as (
         entity,
         _source_file,
         count(*) as lines_quarantined
-    from {{ ref('stg_shop__quarantine') }}
+    from {{ ref('quarantine_shop__lines') }}
     group by entity, _source_file
 
 ),

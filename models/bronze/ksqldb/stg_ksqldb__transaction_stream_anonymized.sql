@@ -2,7 +2,7 @@
 -- (duplicates included: exactly-once is silver's job), appended file by file; the rows
 -- of a file no longer valid as it was landed are deleted after (macros/ksqldb.sql).
 -- depends_on: {{ source('ksqldb', 'transaction_stream_anonymized') }}
--- depends_on: {{ ref('stg_ksqldb__lake_files') }}
+-- depends_on: {{ ref('inventory_ksqldb__lake_files') }}
 -- depends_on: {{ ref('ksqldb_feed_contract') }}
 {{
     config(

@@ -1,18 +1,18 @@
 -- depends_on: {{ source('shop', 'orders') }}
 -- Grain: one row per line of the shop's orders extracts that fits the contract and passes
--- the rules (macros/shop.sql); every other line is in stg_shop__quarantine. A view: the
+-- the rules (macros/shop.sql); every other line is in quarantine_shop__lines. A view: the
 -- landed lines without a rule failure (writing every line a second time costs more than
 -- the anti-join).
 with landed as (
 
-    select * from {{ ref('stg_shop__orders_landed') }}
+    select * from {{ ref('landed_shop__orders') }}
     where _status = 'landed'
 
 ),
 
 rule_failures as (
 
-    select * from {{ ref('stg_shop__orders_rule_failures') }}
+    select * from {{ ref('rule_failures_shop__orders') }}
 
 ),
 

@@ -10,7 +10,7 @@ with lines as (
         _source_file,
         count(*) as lines_read,
         count(*) filter (where _status = 'landed') as lines_typed
-    from {{ ref('stg_shop__customers_landed') }}
+    from {{ ref('landed_shop__customers') }}
     group by _source_file
 
     union all
@@ -20,7 +20,7 @@ with lines as (
         _source_file,
         count(*) as lines_read,
         count(*) filter (where _status = 'landed') as lines_typed
-    from {{ ref('stg_shop__products_landed') }}
+    from {{ ref('landed_shop__products') }}
     group by _source_file
 
     union all
@@ -30,7 +30,7 @@ with lines as (
         _source_file,
         count(*) as lines_read,
         count(*) filter (where _status = 'landed') as lines_typed
-    from {{ ref('stg_shop__orders_landed') }}
+    from {{ ref('landed_shop__orders') }}
     group by _source_file
 
 ),
@@ -52,7 +52,7 @@ failures as (
         _source_file,
         rule_name,
         count(*) as lines_failed
-    from {{ ref('stg_shop__quarantine') }}
+    from {{ ref('quarantine_shop__lines') }}
     group by entity, _source_file, rule_name
 
 ),

@@ -10,7 +10,7 @@ with orders as (
 
 customers as (
 
-    select * from {{ ref('dim_shop_customers') }}
+    select * from {{ ref('dim_shop_customer') }}
 
 ),
 

@@ -8,7 +8,7 @@ import streamlit as st
 
 
 def chart(chart: alt.Chart) -> None:
-    st.altairchart(chart, width="stretch")
+    st.altair_chart(chart, width="stretch")
 
 
 def money_axis(title: str) -> alt.Axis:

@@ -19,6 +19,7 @@ import duckdb
 
 from duckhouse.paths import published_dir, tenant_dir
 from duckhouse.project import project_var
+from duckhouse.sqltext import sql_identifier
 
 _PROTOCOL = project_var("dashboard_snapshots")  # dbt_project.yml: macros/dashboard.sql writes
 FOLDER: str = _PROTOCOL["folder"]
@@ -60,9 +61,10 @@ class Snapshot:
         connection = duckdb.connect(":memory:")
         for relation in self.relations:
             schema, table = relation.split(".", 1)
-            connection.execute(f'create schema if not exists "{schema}"')
+            connection.execute(f"create schema if not exists {sql_identifier(schema)}")
             connection.execute(
-                f'create table "{schema}"."{table}" as select * from read_parquet(?)',
+                f"create table {sql_identifier(schema)}.{sql_identifier(table)} as "
+                "select * from read_parquet(?)",
                 [str(self.path / f"{relation}.parquet")],
             )
         return connection

@@ -206,7 +206,7 @@ _DRIFT_CONFLICT = "schema drift conflict: "
 
 @dataclass
 class LakeFile:
-    """One entry under a lake, as the inventory lists it (stg_ksqldb__lake_files)."""
+    """One entry under a lake, as the inventory lists it (inventory_ksqldb__lake_files)."""
 
     path: Path
     lake_path: str

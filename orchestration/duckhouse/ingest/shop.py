@@ -255,7 +255,7 @@ def _lines_fast(session: duckdb.DuckDBPyConnection, data: bytes, work: Path, tab
         session.execute(
             f"create or replace temp table {table}_read as select * from read_csv(?, "
             "columns = {'text': 'VARCHAR'}, header = false, auto_detect = false, "
-            f"delim = '{_SEPARATOR}', quote = '', escape = '', new_line = '\\n', "
+            f"delim = {sql_string(_SEPARATOR)}, quote = '', escape = '', new_line = '\\n', "
             "max_line_size = 100000000, compression = 'none')",
             [copy.name],
         )
@@ -365,19 +365,19 @@ def _value_check(column: str, index: int, kind: str) -> tuple[str, str] | None:
         # exactly the integer's own spelling: no sign +, leading zero, decimals, exponent,
         # hex, digit separators or spaces -- and in the type's range
         ok = f"coalesce(cast({typed} as varchar) = {value}, false)"
-        say = (f"'{column}: not a valid integer: ' || {shown} || ' (digits, an optional "
-               "leading minus, no leading zeros, decimals or separators)'")  # fmt: skip
+        say = (f"{sql_string(f'{column}: not a valid integer: ')} || {shown} || ' (digits, "
+               "an optional leading minus, no leading zeros, decimals or separators)'")  # fmt: skip
     elif lowered.startswith("decimal"):
         scale = int(lowered.split(",")[1].strip(" )"))
         pattern = f"-?(0|[1-9][0-9]*)(\\.[0-9]{{1,{scale}}})?"
-        ok = f"({typed} is not null and regexp_full_match({value}, '{pattern}'))"
+        ok = f"({typed} is not null and regexp_full_match({value}, {sql_string(pattern)}))"
         say = (
-            f"'{column}: not a valid decimal: ' || {shown} || ' (digits with at most "
-            f"{scale} decimals and a point, no exponent, separators or rounding)'"
+            f"{sql_string(f'{column}: not a valid decimal: ')} || {shown} || ' (digits with at "
+            f"most {scale} decimals and a point, no exponent, separators or rounding)'"
         )
     elif lowered == "date":
         ok = f"coalesce(cast({typed} as varchar) = {value}, false)"
-        say = (f"'{column}: not a valid date: ' || {shown} || "
+        say = (f"{sql_string(f'{column}: not a valid date: ')} || {shown} || "
                "' (YYYY-MM-DD, a day that exists; no time of day)'")  # fmt: skip
     else:
         return None
@@ -391,15 +391,17 @@ def _plausibility(column: str, index: int, kind: str, dates: tuple[date, date]) 
     lowered = kind.lower()
     if lowered == "date":
         first, last = dates
+        window = (f" is outside the plausible window {first}..{last} "
+                  "(registry sources.shop.valid_from / future_days)")  # fmt: skip
         return [(
             f"{column}_plausible",
-            f"{typed} not between date '{first}' and date '{last}'",
-            f"'{column}_plausible: ' || {value} || ' is outside the plausible window "
-            f"{first}..{last} (registry sources.shop.valid_from / future_days)'",
+            f"{typed} not between date {sql_string(first.isoformat())} "
+            f"and date {sql_string(last.isoformat())}",
+            f"{sql_string(f'{column}_plausible: ')} || {value} || {sql_string(window)}",
         )]  # fmt: skip
     if lowered == "bigint" and column.endswith("_id"):
-        return [(f"{column}_not_negative", f"{typed} < 0",
-                 f"'{column}_not_negative: ' || {value} || ' is a negative id'")]  # fmt: skip
+        say = f"{sql_string(f'{column}_not_negative: ')} || {value} || ' is a negative id'"
+        return [(f"{column}_not_negative", f"{typed} < 0", say)]
     return []
 
 
@@ -440,14 +442,14 @@ def _rows_sql(entity: str, table: str, zone_file: ZoneFile, signature: str,
     ])  # fmt: skip
     column = "\n".join([
         "case failed_at",
-        *(f"    when {i} then '{c}'" for i, c, _ in checks),
-        *(f"    when {100 + n} then '{c}'" for n, (_, c, _, _, _) in enumerate(rules)),
+        *(f"    when {i} then {sql_string(c)}" for i, c, _ in checks),
+        *(f"    when {100 + n} then {sql_string(c)}" for n, (_, c, _, _, _) in enumerate(rules)),
         "end",
     ])  # fmt: skip
     rule = "\n".join([
         "case",
         "    when failed_at is null then null",
-        *(f"    when failed_at = {100 + n} then '{name}'"
+        *(f"    when failed_at = {100 + n} then {sql_string(name)}"
           for n, (_, _, name, _, _) in enumerate(rules)),
         "    else 'contract'",
         "end",
@@ -633,15 +635,23 @@ def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root
     )
 
 
-def land_extract(dbt: Any, session: duckdb.DuckDBPyConnection, root: Path, entity: str):  # noqa: ANN201
-    """The body of the `stg_shop__<entity>_landed` models: every record of the extracts on a
+def land_extract(  # noqa: ANN201
+    dbt: Any,
+    session: duckdb.DuckDBPyConnection,
+    root: Path,
+    entity: str,
+    tenant_id: str | None = None,
+):
+    """The body of the `landed_shop__<entity>` models: every record of the extracts on a
     full build; on an incremental one, in the build's transaction (all of it lands, or
-    none), the records of removed files deleted and only new and changed files read."""
+    none), the records of removed files deleted and only new and changed files read. The
+    dates must fit the tenant's window (the model passes its id: dbt gives a Python model
+    only the config its own file reads)."""
     landed = None
     if dbt.is_incremental:
         forget_removed_files(session, str(dbt.this), root, entity)
         landed = landed_signatures(session, str(dbt.this))
-    return land_extract_rows(session, root, entity, landed, dbt.config.get("tenant_id"))
+    return land_extract_rows(session, root, entity, landed, tenant_id)
 
 
 def zone_inventory(root: Path) -> list[dict]:

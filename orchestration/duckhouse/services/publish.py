@@ -27,7 +27,7 @@ from duckhouse.services.objectstore import (
     table_bucket,
     tenant_credentials,
 )
-from duckhouse.sqltext import sql_string
+from duckhouse.sqltext import sql_identifier, sql_string
 from duckhouse.tenants import validate_tenant_id
 from duckhouse.warehouse.readers import connect_sandboxed
 
@@ -65,8 +65,8 @@ def connect_lake(tenant_id: str, state: ServerState | None = None) -> duckdb.Duc
         [credentials.key_id, credentials.secret, f"{state.iceberg_endpoint}/v1/oauth/tokens"],
     )
     connection.execute(
-        f"attach '{table_bucket(tenant_id)}' as {LAKE} "
-        f"(type iceberg, endpoint '{state.iceberg_endpoint}', secret lake_catalog)"
+        f"attach {sql_string(table_bucket(tenant_id))} as {LAKE} "
+        f"(type iceberg, endpoint {sql_string(state.iceberg_endpoint)}, secret lake_catalog)"
     )
     return connection
 
@@ -120,10 +120,10 @@ def _stage(tenant_id: str, warehouse: Path, copy: Path) -> list[tuple[str, str]]
         relations = published_relations(source, tenant_id)
         source.execute(f"attach {sql_string(copy)} as staged (read_write)")
         for schema, name in relations:
-            source.execute(f'create schema if not exists staged."{schema}"')
+            relation = f"{sql_identifier(schema)}.{sql_identifier(name)}"
+            source.execute(f"create schema if not exists staged.{sql_identifier(schema)}")
             source.execute(
-                f'create table staged."{schema}"."{name}" as '
-                f'select * from {tenant_id}."{schema}"."{name}"'
+                f"create table staged.{relation} as select * from {tenant_id}.{relation}"
             )
         source.execute("detach staged")
     return relations
@@ -132,11 +132,11 @@ def _stage(tenant_id: str, warehouse: Path, copy: Path) -> list[tuple[str, str]]
 def _publish_one(
     connection: duckdb.DuckDBPyConnection, tenant_id: str, schema: str, name: str
 ) -> PublishedTable:
-    source = f'{tenant_id}."{schema}"."{name}"'
-    target = f'{LAKE}."{schema}"."{name}"'
+    relation = f"{sql_identifier(schema)}.{sql_identifier(name)}"
+    source, target = f"{tenant_id}.{relation}", f"{LAKE}.{relation}"
     parquet = f"{parquet_prefix(tenant_id)}/{schema}/{name}.parquet"
-    connection.execute(f"copy (select * from {source}) to '{parquet}' (format parquet)")
-    connection.execute(f'create schema if not exists {LAKE}."{schema}"')
+    connection.execute(f"copy (select * from {source}) to {sql_string(parquet)} (format parquet)")
+    connection.execute(f"create schema if not exists {LAKE}.{sql_identifier(schema)}")
     exists = connection.execute(
         "select count(*) from information_schema.tables "
         "where table_catalog = ? and table_schema = ? and table_name = ?",

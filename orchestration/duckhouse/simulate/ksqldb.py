@@ -137,7 +137,7 @@ class Lake:
                     then (pick(i, 'city', 40)) % {len(CITIES) - 3} + 1
                     else {len(CITIES) - 3} + (pick(i, 'city', 40)) - 36
                 end as city_index,
-                timestamp '{day.isoformat()}'
+                timestamp {sql_string(day.isoformat())}
                     + to_seconds(cast(pick(i, 'second', 86400) as bigint)) as event_time,
                 cast((pick(i, 'second', 86400)) // (86400 // {buckets}) as integer)
                     as bucket
@@ -179,7 +179,8 @@ class Lake:
             ),
             "transaction_flattened": f"select {flat} from batch",
             "transaction_stream_anonymized": (
-                f"select event_id, md5(cast(user_id as varchar) || '{seed}') as user_key, "
+                f"select event_id, md5(cast(user_id as varchar) || {sql_string(str(seed))}) "
+                "as user_key, "
                 "amount_eur, payment_method, product_id, country, event_time from batch"
             ),
             "transaction_stream_blacklisted": (

@@ -33,6 +33,7 @@ from duckhouse.ingest.postgres import (
 )
 from duckhouse.ingest.tpch import TPCH_TABLES
 from duckhouse.paths import data_dir
+from duckhouse.sqltext import sql_identifier, sql_string
 from duckhouse.tenants import PostgresConnection, Tenant
 
 META_TABLE = "duckhouse_source"
@@ -188,10 +189,6 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def require_local(tenant: Tenant) -> PostgresConnection:
     source = tenant.tpch.postgres
     if tenant.tpch.mode != "postgres" or source is None:
@@ -211,21 +208,21 @@ def provision(tenant: Tenant, *, force: bool = False) -> dict[str, int] | None:
     password = password_for(tenant)
     server = LocalServer.for_port(source.port)
     server.start()
-    database, user = _quote_literal(source.database), _quote_literal(source.user)
+    database, user = sql_string(source.database), sql_string(source.user)
+    role, owned = sql_identifier(source.user), sql_identifier(source.database)
     has_role = server.psql("postgres", f"select count(*) from pg_roles where rolname = {user}")
     verb = "alter" if has_role == "1" else "create"
-    server.psql(
-        "postgres", f'{verb} role "{source.user}" login password {_quote_literal(password)}'
-    )
+    server.psql("postgres", f"{verb} role {role} login password {sql_string(password)}")
     if (
         server.psql("postgres", f"select count(*) from pg_database where datname = {database}")
         == "0"
     ):
-        server.psql("postgres", f'create database "{source.database}" owner "{source.user}"')
+        server.psql("postgres", f"create database {owned} owner {role}")
+    exists = f"select to_regclass({sql_string(META_TABLE)}) is not null"
     loaded = server.psql(
         source.database,
         f"select scale_factor from {META_TABLE}"
-        if server.psql(source.database, f"select to_regclass('{META_TABLE}') is not null") == "t"
+        if server.psql(source.database, exists) == "t"
         else "select null",
     )
     if loaded and not force and float(loaded) == tenant.tpch.scale_factor:
@@ -237,7 +234,7 @@ def provision(tenant: Tenant, *, force: bool = False) -> dict[str, int] | None:
     with _duckdb() as connection:
         load_extension(connection, "tpch")
         connection.execute("call dbgen(sf = ?)", [tenant.tpch.scale_factor])
-        dsn = _quote_literal(server.admin_dsn(source.database))
+        dsn = sql_string(server.admin_dsn(source.database))
         connection.execute(f"attach {dsn} as src (type postgres)")
         for table in TPCH_TABLES:
             connection.execute(f"insert into src.public.{table} select * from memory.main.{table}")
@@ -249,7 +246,7 @@ def provision(tenant: Tenant, *, force: bool = False) -> dict[str, int] | None:
         f"create table {META_TABLE} (scale_factor numeric not null, loaded_at timestamptz "
         f"not null default now(), refresh_batches integer not null default 0); "
         f"insert into {META_TABLE} (scale_factor) values ({tenant.tpch.scale_factor}); "
-        f'grant select on all tables in schema public to "{source.user}"',
+        f"grant select on all tables in schema public to {role}",
         single_transaction=True,
     )
     server.psql(source.database, "analyze")

@@ -36,6 +36,7 @@ from duckhouse.paths import (
     published_warehouse_path,
     warehouse_path,
 )
+from duckhouse.sqltext import sql_identifier
 from duckhouse.warehouse.dbt import run_dbt, target_path
 from duckhouse.warehouse.readers import connect_sandboxed
 
@@ -195,7 +196,8 @@ def _stored_failures(tenant_id: str, audit_target: Path) -> dict[str, list[dict]
             ).fetchone()
             if located is None:
                 continue
-            rows = connection.sql(f'select * from "{located[0]}"."{alias}" limit {SHOWN_ROWS}')
+            relation = f"{sql_identifier(located[0])}.{sql_identifier(alias)}"
+            rows = connection.sql(f"select * from {relation} limit {SHOWN_ROWS}")
             found[result["unique_id"]] = [
                 dict(zip(rows.columns, row, strict=True)) for row in rows.fetchall()
             ]

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from duckhouse.paths import DATA_DIR_ENV, PROJECT_DIR, data_dir, profiles_dir
+from duckhouse.paths import DATA_DIR_ENV, PROJECT_DIR, data_dir, profiles_dir, target_dir
 from duckhouse.tenants import LINT_TARGET, TRINO_SUFFIX, validate_tenant_id
 
 LAYERS = ("bronze", "silver", "gold", "views")
@@ -54,8 +54,9 @@ def check_target(target: str) -> str:
 
 def target_path(target: str) -> Path:
     """A target's dbt artifacts folder (manifest, run results, compiled SQL): the one
-    place that says where it is: target/<target name>."""
-    return PROJECT_DIR / "target" / check_target(target)
+    place that says where it is: target/<target name> (under $DUCKHOUSE_TARGET_DIR if
+    set)."""
+    return target_dir() / check_target(target)
 
 
 def run_dbt(

@@ -17,9 +17,9 @@ from duckhouse.tenants import Tenant, describe_sources
 from duckhouse.warehouse.audit import last_published
 from duckhouse.warehouse.readers import connect_published, connect_sandboxed
 
-QUARANTINE = "bronze.stg_shop__quarantine"
-SHOP_FILES = "bronze.stg_shop__files"
-LAKE_FILES = "bronze.stg_ksqldb__lake_files"
+QUARANTINE = "bronze.quarantine_shop__lines"
+SHOP_FILES = "bronze.inventory_shop__files"
+LAKE_FILES = "bronze.inventory_ksqldb__lake_files"
 EVENT_CONFLICTS = "silver.fct_transaction_event_conflicts"
 BUILDS = "duckhouse_meta.builds"
 BUILD_SOURCES = "duckhouse_meta.build_sources"

@@ -26,6 +26,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from duckhouse.folders import private_umask
+from duckhouse.sqltext import sql_list
 
 
 class Plugin(BasePlugin):
@@ -66,8 +67,7 @@ class Plugin(BasePlugin):
             if enabled:
                 # a SQL literal, not a bound list: binding a Python list makes DuckDB import
                 # pandas, numpy and pyarrow, which cost every dbt run ~0.5-1.5 s of start-up
-                listed = ", ".join("'" + d.replace("'", "''") + "'" for d in self.directories)
-                cursor.execute(f"set allowed_directories = [{listed}]")
+                cursor.execute(f"set allowed_directories = {sql_list(self.directories)}")
                 cursor.execute("set enable_external_access = false")
             self._confined = True
 

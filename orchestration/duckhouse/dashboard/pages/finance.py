@@ -7,6 +7,7 @@ import streamlit as st
 
 from duckhouse.dashboard.charts import chart, money_axis, trend
 from duckhouse.dashboard.data import empty, money, open_view, rate
+from duckhouse.sqltext import sql_string
 from duckhouse.tenants import Tenant
 
 
@@ -19,7 +20,7 @@ def finance(tenant: Tenant) -> None:
     if not chosen:
         st.info("Choose at least one region.")
         return
-    in_regions = ", ".join("'" + region.replace("'", "''") + "'" for region in chosen)
+    in_regions = ", ".join(sql_string(region) for region in chosen)
     monthly = view.query(
         f"""
         select * from finance.revenue_monthly

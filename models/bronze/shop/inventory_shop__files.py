@@ -18,11 +18,12 @@ COLUMNS = (
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     dbt.config(materialized="table")
     landed = [
-        dbt.ref("stg_shop__customers_landed"),
-        dbt.ref("stg_shop__products_landed"),
-        dbt.ref("stg_shop__orders_landed"),
+        dbt.ref("landed_shop__customers"),
+        dbt.ref("landed_shop__products"),
+        dbt.ref("landed_shop__orders"),
     ]
-    rows = zone_inventory(confined_zone(session, dbt.config.get("shop_path")))
+    # the shop's zone under the tenant's landing root (dbt_project.yml), inside the sandbox only
+    rows = zone_inventory(confined_zone(session, f"{dbt.config.meta_get('landing_root')}/shop"))
     session.execute(f"create or replace temp table shop_zone_files ({COLUMNS})")
     if rows:
         session.executemany(

@@ -8,13 +8,13 @@ with orders as (
 
 customers as (
 
-    select * from {{ ref('dim_shop_customers') }}
+    select * from {{ ref('dim_shop_customer') }}
 
 ),
 
 products as (
 
-    select * from {{ ref('dim_shop_products') }}
+    select * from {{ ref('dim_shop_product') }}
 
 ),
 

@@ -33,7 +33,7 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
     )
     # never resolved: a link at the lake, landing/ or the tenant's folder is refused
     # (duckhouse.ingest.ksqldb.scan_lake), not followed
-    lake = confined_zone(session, dbt.config.get("lake_path"))
+    lake = confined_zone(session, f"{dbt.config.meta_get('landing_root')}/ksqldb")
     if not lake.is_symlink() and not lake.is_dir():
         raise RuntimeError(f"ksqlDB lake not found: {lake} (nothing delivered yet?)")
 

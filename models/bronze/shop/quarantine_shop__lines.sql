@@ -13,7 +13,7 @@ with rejected as (
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line
-    from {{ ref('stg_shop__customers_landed') }}
+    from {{ ref('landed_shop__customers') }}
     where _status = 'rejected'
 
     union all
@@ -26,7 +26,7 @@ with rejected as (
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line
-    from {{ ref('stg_shop__products_landed') }}
+    from {{ ref('landed_shop__products') }}
     where _status = 'rejected'
 
     union all
@@ -39,7 +39,7 @@ with rejected as (
         _reject_column as column_name,
         _reject_reason as reason,
         _raw_line as raw_line
-    from {{ ref('stg_shop__orders_landed') }}
+    from {{ ref('landed_shop__orders') }}
     where _status = 'rejected'
 
 ),
@@ -55,7 +55,7 @@ broken as (
         column_name,
         reason,
         raw_line
-    from {{ ref('stg_shop__customers_rule_failures') }}
+    from {{ ref('rule_failures_shop__customers') }}
 
     union all
 
@@ -67,7 +67,7 @@ broken as (
         column_name,
         reason,
         raw_line
-    from {{ ref('stg_shop__products_rule_failures') }}
+    from {{ ref('rule_failures_shop__products') }}
 
     union all
 
@@ -79,7 +79,7 @@ broken as (
         column_name,
         reason,
         raw_line
-    from {{ ref('stg_shop__orders_rule_failures') }}
+    from {{ ref('rule_failures_shop__orders') }}
 
 ),
 

@@ -1,7 +1,7 @@
 -- Grain: one row per line of the shop's orders extracts that fits the contract but breaks a
 -- rule of macros/shop.sql: the first rule it breaks, the column and the reason. The rules
 -- are evaluated here, once per build; only the lines that break one are written
--- (stg_shop__orders is the landed lines that are not here, stg_shop__quarantine shows these).
+-- (stg_shop__orders is the landed lines that are not here, quarantine_shop__lines shows these).
 with checked as (
 
     {{ shop_checked_rows('orders') }}

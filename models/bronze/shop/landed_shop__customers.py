@@ -1,4 +1,4 @@
-"""Every data line of the shop's products extracts, landed with the declared schema or rejected
+"""Every data line of the shop's customers extracts, landed with the declared schema or rejected
 with its reason (duckhouse.ingest.shop.land_extract): nothing is dropped or changed.
 
 Incremental by file: a build reads only the extract files that are new or changed since
@@ -17,5 +17,6 @@ from duckhouse.ingest.shop import land_extract
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
     dbt.config(materialized="incremental", incremental_strategy="delete+insert",
                unique_key="_source_file", on_schema_change="append_new_columns")  # fmt: skip
-    zone = confined_zone(session, dbt.config.get("shop_path"))  # inside the sandbox only
-    return land_extract(dbt, session, zone, "products")
+    # the shop's zone under the tenant's landing root (dbt_project.yml), inside the sandbox only
+    zone = confined_zone(session, f"{dbt.config.meta_get('landing_root')}/shop")
+    return land_extract(dbt, session, zone, "customers", dbt.config.meta_get("tenant_id"))

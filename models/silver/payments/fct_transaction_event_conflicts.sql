@@ -15,10 +15,6 @@
 {%- for field in fields %}
     {%- do differs.append('compared.values_' ~ loop.index ~ ' > 1') %}
 {%- endfor %}
-{%- set exported_at = parse_timestamp(
-    "regexp_extract(stream_rows._source_file, 'data_(\\d{8}_\\d{6})\\.parquet$', 1)",
-    '%Y%m%d_%H%M%S'
-) %}
 
 with repeated as (
 
@@ -43,7 +39,7 @@ deliveries as (
             '(null)'
         ) as field_{{ loop.index }},
         {%- endfor %}
-        {{ exported_at }} as exported_at
+        stream_rows._exported_at as exported_at
     from {{ stream }} as stream_rows
     -- one row per event in repeated (its key)
     inner join repeated

@@ -31,8 +31,8 @@ new_profiles as (
 
     select
         new_events.user_id,
-        cast({{ struct_field('new_deliveries.user', 'name') }} as varchar) as user_name,
-        cast({{ struct_field('new_deliveries.user', 'email') }} as varchar) as user_email,
+        new_deliveries.user_name,
+        new_deliveries.user_email,
         new_events.event_time
     from new_events
     -- the first delivery of each event: one row per event
