@@ -84,9 +84,11 @@ fmt: setup  ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix --processes 2 .
 
+# the end-to-end tier in two workers, a test file each (its module fixtures stay in one
+# worker): most of a test's time is one dbt or Dagster process, so two share two cores
 test: setup browser postgres openssl lint  ## set up, lint, and run every test: the fast tier first, then the rest
 	$(BIN)/pytest -m fast
-	$(BIN)/pytest -m "not fast"
+	$(BIN)/pytest -m "not fast" -n 2 --dist loadfile
 
 test-fast: setup  ## the fast tier only (unit tests of pure helpers and contracts, ~1 min)
 	$(BIN)/pytest -m fast

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 import yaml
 
+import conftest
 from conftest import PROJECT_DIR
 from duckhouse import project
 from duckhouse.pipeline import LANDING_STEPS
@@ -378,3 +379,29 @@ def test_the_dashboard_calls_only_what_streamlit_has() -> None:
                 used.add(node.attr)
     assert {"altair_chart", "metric", "columns"} & used
     assert sorted(name for name in used if not hasattr(streamlit, name)) == []
+
+
+# -- the session's guard (conftest.checkout_untouched) ------------------------------------
+
+
+def test_the_guard_sees_a_changed_or_removed_tracked_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(conftest, "PROJECT_DIR", tmp_path)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "profiles.yml").write_text("duckhouse: {}\n")
+    (tmp_path / "tenants.yml").write_text("tenants: []\n")
+    before = conftest.tracked_digest()
+    assert set(before) == set(conftest.TRACKED_FILES) and None not in before.values()
+    (tmp_path / "tenants.yml").write_text("tenants: []\n")  # rewritten, the same bytes
+    assert conftest.tracked_digest() == before
+    (tmp_path / "profiles" / "profiles.yml").write_text("duckhouse: {outputs: {}}\n")
+    changed = conftest.tracked_digest()
+    assert changed["profiles/profiles.yml"] != before["profiles/profiles.yml"]
+    assert changed["tenants.yml"] == before["tenants.yml"]
+    (tmp_path / "tenants.yml").unlink()
+    assert conftest.tracked_digest()["tenants.yml"] is None
+
+
+def test_the_session_points_every_path_variable_outside_the_checkout() -> None:
+    for name in conftest.PATH_VARIABLES:
+        assert not Path(os.environ[name]).resolve().is_relative_to(PROJECT_DIR), name
+    assert not dbt.target_path("acme").is_relative_to(PROJECT_DIR)

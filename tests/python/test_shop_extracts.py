@@ -226,7 +226,7 @@ def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
                 for entity in ("customers", "products", "orders")
                 for file, loaded_at, lines in db.execute(
                     f"select _source_file, min(_loaded_at), count(*) "
-                    f"from bronze.stg_shop__{entity}_landed group by all"
+                    f"from bronze.landed_shop__{entity} group by all"
                 ).fetchall()
             }
 

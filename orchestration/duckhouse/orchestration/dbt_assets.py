@@ -1,12 +1,13 @@
 """Each tenant's dbt models as Dagster assets: one DbtProject (own target, own manifest in
 target/<tenant>) and one @dbt_assets per tenant, keys prefixed with the tenant."""
 
-import logging
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -17,14 +18,14 @@ from dagster_dbt import (
 
 from duckhouse.locks import tenant_lock
 from duckhouse.orchestration.tenancy import tenant_pool, tenant_tags
-from duckhouse.paths import PROJECT_DIR, profiles_dir
+from duckhouse.paths import PROJECT_DIR, profiles_dir, warehouse_path
 from duckhouse.pipeline import after_build
+from duckhouse.sqltext import sql_identifier
 from duckhouse.tenants import Tenant
 from duckhouse.warehouse.dbt import (
     dbt_executable,
     layer_of,
     prepare_manifests,
-    release_warehouse,
     stale_manifests,
     target_path,
 )
@@ -33,24 +34,67 @@ DOCS_URL = "http://127.0.0.1:8080"
 _log = dg.get_dagster_logger()
 
 
-class BronzeLineageFilter(logging.Filter):
-    """Bronze models read external files that the adapter cannot describe, so dagster-dbt
-    cannot compute their column lineage; its traceback warning on every bronze model in
-    every run would bury real problems. Lineage from silver upwards is unaffected.
-    Installed by the code location when it loads (`install_log_filter`), not on import."""
+def table_metadata(warehouse: Path, nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """Row count (tables only: counting a view runs its query) and column schema of each
+    built node, by unique id, read from the warehouse in one read-only connection once dbt
+    has exited -- dagster-dbt's own fetches open an adapter connection per model and wait
+    for dbt's writer lock, ~20 s a build whatever the data. The column descriptions come
+    from the manifest."""
+    if not nodes or not warehouse.is_file():
+        return {}
+    metadata: dict[str, dict] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for schema, table, column, data_type in connection.execute(
+            "select table_schema, table_name, column_name, data_type "
+            "from information_schema.columns where table_catalog = current_database() "
+            "order by table_schema, table_name, ordinal_position"
+        ).fetchall():
+            columns.setdefault((schema, table), []).append((column, data_type))
+        for unique_id, node in nodes.items():
+            key = (node["schema"], node["alias"])
+            if key not in columns:
+                continue  # not in the warehouse (an ephemeral model, a failed node)
+            documented = node.get("columns") or {}
+            schema = dg.TableSchema(
+                columns=[
+                    dg.TableColumn(
+                        name=name,
+                        type=data_type,
+                        description=(documented.get(name) or {}).get("description") or None,
+                    )
+                    for name, data_type in columns[key]
+                ]
+            )
+            entry: dict[str, Any] = {"dagster/column_schema": schema}
+            if node["config"]["materialized"] != "view":
+                (rows,) = connection.execute(
+                    f"select count(*) from {sql_identifier(node['schema'])}."
+                    f"{sql_identifier(node['alias'])}"
+                ).fetchone()
+                entry["dagster/row_count"] = rows
+            metadata[unique_id] = entry
+    return metadata
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.msg)
-        return not (
-            message.startswith("An error occurred while building column lineage metadata")
-            and "`models/bronze/" in message
-        )
 
-
-def install_log_filter() -> None:
-    logger = logging.getLogger("dagster.builtin")
-    if not any(isinstance(f, BronzeLineageFilter) for f in logger.filters):
-        logger.addFilter(BronzeLineageFilter())
+def with_table_metadata(
+    events: list[Any], manifest: Mapping[str, Any], warehouse: Path
+) -> Iterator[Any]:
+    """The materializations of a run, in order, each with its table_metadata."""
+    built = {}
+    for event in events:
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            unique_id = event.metadata.get("unique_id")
+            if unique_id is not None and unique_id.value in manifest["nodes"]:
+                built[unique_id.value] = manifest["nodes"][unique_id.value]
+    metadata = table_metadata(warehouse, built)
+    for event in events:
+        if isinstance(event, dg.Output | dg.AssetMaterialization):
+            unique_id = event.metadata.get("unique_id")
+            extra = metadata.get(unique_id.value, {}) if unique_id is not None else {}
+            if extra:
+                event = event.with_metadata({**event.metadata, **extra})
+        yield event
 
 
 def prepare_stale_manifests(tenant_ids: list[str], newest_input: float) -> None:
@@ -136,8 +180,7 @@ def build_dbt_assets(tenant: Tenant) -> dg.AssetsDefinition:
         pool=tenant_pool(tenant.id),
     )
     def _tenant_dbt_assets(context: dg.AssetExecutionContext) -> Iterator[Any]:
-        # the resource carries the tenant's target, so row counts and column metadata are
-        # fetched from this tenant's warehouse (never another's)
+        # the resource carries the tenant's target: dbt builds this tenant's warehouse
         dbt = DbtCliResource(
             project_dir=project,
             profiles_dir=profiles_dir(),
@@ -147,19 +190,26 @@ def build_dbt_assets(tenant: Tenant) -> dg.AssetsDefinition:
         # the tenant's lock for the build and its publish (duckhouse.locks): a `delete`
         # or a CLI build of the tenant waits or is refused, never cuts it short
         with tenant_lock(tenant.id, f"dagster run {context.run_id[:8]}"):
+            # one artifacts folder per tenant, reused: the tenant's pool runs one build
+            # at a time (dagster-dbt would otherwise leave a folder per run)
+            invocation = dbt.cli(
+                ["build"], context=context, target_path=target_path(tenant.id) / "dagster"
+            )
+            # checks are reported as they finish; materializations are held until dbt exits
+            # (the warehouse is dbt's until then), get their table metadata in one read,
+            # and are reported -- those of a failed build too, before its failure
+            held: list[Any] = []
+            warehouse = warehouse_path(tenant.id)
             try:
-                yield from (
-                    # one artifacts folder per tenant, reused: the tenant's pool runs one
-                    # build at a time (dagster-dbt would otherwise leave a folder per run)
-                    dbt.cli(
-                        ["build"], context=context, target_path=target_path(tenant.id) / "dagster"
-                    )
-                    .stream()
-                    .fetch_row_counts()
-                    .fetch_column_metadata()
-                )
-            finally:
-                release_warehouse()
+                for event in invocation.stream():
+                    if isinstance(event, dg.Output | dg.AssetMaterialization):
+                        held.append(event)
+                    else:
+                        yield event
+            except Exception:
+                yield from with_table_metadata(held, invocation.manifest, warehouse)
+                raise
+            yield from with_table_metadata(held, invocation.manifest, warehouse)
             # reached only when every node passed (a failed build raises above): audited,
             # so readers may see it (duckhouse.pipeline); a failed one is never published
             published = after_build(tenant.id)

@@ -13,7 +13,6 @@ import dagster as dg
 from duckhouse.folders import private_umask
 from duckhouse.orchestration.dbt_assets import (
     build_dbt_assets,
-    install_log_filter,
     prepare_stale_manifests,
 )
 from duckhouse.orchestration.landing import build_landing_assets
@@ -27,7 +26,6 @@ from duckhouse.warehouse.profiles import ensure_profiles
 
 def build_definitions() -> dg.Definitions:
     private_umask()  # runs and what they write are this user's alone (duckhouse.folders)
-    install_log_filter()
     # dbt runs as a subprocess of the run worker: pin the data dir it resolves paths from
     os.environ[DATA_DIR_ENV] = str(data_dir())
     assets: list[dg.AssetsDefinition] = []
@@ -44,7 +42,16 @@ def build_definitions() -> dg.Definitions:
         jobs.append(job)
         schedules.append(build_tenant_schedule(tenant, job))
         sensors.append(build_landing_sensor(tenant))
-    return dg.Definitions(assets=assets, jobs=jobs, schedules=schedules, sensors=sensors)
+    # one process per run, not one per step: a tenant's steps run one after the other
+    # anyway (its landing feeds its one dbt step), and each step process would load the
+    # code location again (~4 s each); tenants still run in parallel, one run each
+    return dg.Definitions(
+        assets=assets,
+        jobs=jobs,
+        schedules=schedules,
+        sensors=sensors,
+        executor=dg.in_process_executor,
+    )
 
 
 @dg.definitions

@@ -179,22 +179,3 @@ def project_public_views() -> tuple[str, ...]:
     if not path.is_file():
         run_dbt(LINT_TARGET, "parse", "--quiet", capture=True)
     return public_views(load_manifest(path))
-
-
-def release_warehouse() -> None:
-    """Close the warehouse connection dbt-duckdb keeps open in this process.
-
-    dagster-dbt's row-count and column-metadata queries go through dbt-duckdb, whose
-    connection is process-wide and outlives the step. A process that materializes
-    in-process (tests, `dagster asset materialize` with the in-process executor) would
-    otherwise keep the tenant's DuckDB file locked, and its next run would fail on the
-    writer lock. Only the adapter's public class methods are used.
-    """
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    try:
-        environment = DuckDBConnectionManager.env()
-    except Exception:
-        return
-    DuckDBConnectionManager.close_all_connections()
-    environment.close()
