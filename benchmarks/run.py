@@ -45,6 +45,8 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
                         "--orders", "5000", "--repeat", "1"]),
     "postgres_landing": (["postgres_landing.py"],
                          ["postgres_landing.py", "--scale-factor", "0.01", "--repeat", "1"]),
+    "tpch_daily": (["tpch_daily.py", "--scale-factor", "1"],
+                   ["tpch_daily.py", "--scale-factor", "0.01"]),
     "scaling": (["scaling.py"], ["scaling.py", "--scale-factor", "0.01", "--repeat", "1"]),
     "dagster_load": (["dagster_load.py", "--tenants", "2", "10", "50"],
                      ["dagster_load.py", "--tenants", "2", "--repeat", "1"]),
@@ -101,6 +103,12 @@ def _headline(name: str, result: dict) -> str:
                 if "peak_mb" in r
                 else ""
             )
+        )
+    if name == "tpch_daily":
+        return (
+            f"sf {r['scale_factor']:g}: daily build {r['daily_dbt_elapsed_s']} s vs full "
+            f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['daily_over_full_dbt']}x, "
+            f"{r['daily_over_full_wall']}x in wall time; equal to a rebuild"
         )
     if name == "scaling":
         return "; ".join(

@@ -129,3 +129,15 @@
 {% macro trino__union_all_by_name() -%}
     union all
 {%- endmacro %}
+
+{#
+    The post-hook of a table landed whole but only when it changed (append strategy): the
+    rows of earlier landings go once a newer one is in; when nothing was landed every row
+    has the same load time and nothing is deleted.
+#}
+{% macro keep_latest_landing() -%}
+    {%- if execute -%}
+        delete from {{ this }}
+        where _loaded_at < (select max(newest._loaded_at) from {{ this }} as newest)
+    {%- endif -%}
+{%- endmacro %}

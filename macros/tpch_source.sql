@@ -49,3 +49,43 @@
     {%- set keys = run_query(query).columns[0].values() | list -%}
     {{- return(none if keys | length > limit else keys) -}}
 {%- endmacro %}
+
+{#
+    A fingerprint of a TPC-H table at the source: its row count and the sum of a hash of
+    every row's text, computed by PostgreSQL itself (postgres_query), so an unchanged table
+    is known without reading it into DuckDB. Read before the rows are: a change committed
+    in between lands with the older fingerprint, and the next run lands it again. None at
+    parse time and when the tenant reads landed files.
+#}
+{% macro tpch_source_fingerprint(table) -%}
+    {%- if not execute or not tpch_from_postgres() -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {#- the tenant's database holds the tables under their TPC-H names, in public (the
+        source's external_location) -#}
+    {%- set relation = source('tpch', table) -%}
+    {%- set query -%}
+        select fingerprint from postgres_query(
+            'tpch_pg',
+            'select count(*)::text || '':'' || coalesce(sum(hashtext(t::text)::bigint), 0)::text
+                as fingerprint
+             from public."{{ relation.identifier }}" as t'
+        )
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values()[0]) -}}
+{%- endmacro %}
+
+{#
+    True when an incremental run finds the source table as it was landed (the fingerprint
+    stored with the landed rows): the model then lands nothing, and the rows, their load
+    time and everything downstream that checks it stay as they are.
+#}
+{% macro tpch_table_unchanged(fingerprint) -%}
+    {%- if fingerprint is none or not is_incremental() -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set landed = run_query(
+        "select max(_source_fingerprint) from " ~ this
+    ).columns[0].values()[0] -%}
+    {{- return(landed == fingerprint) -}}
+{%- endmacro %}

@@ -1,6 +1,19 @@
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='append',
+        post_hook="{{ keep_latest_landing() }}",
+    )
+}}
+{%- set fingerprint = tpch_source_fingerprint('nation') %}
+
 with source as (
 
     select * from {{ source('tpch', 'nation') }}
+    -- unchanged at the source since it was landed: nothing to land (tpch_table_unchanged)
+    {%- if tpch_table_unchanged(fingerprint) %}
+    where false
+    {%- endif %}
 
 ),
 
@@ -12,7 +25,9 @@ renamed as (
         cast(n_regionkey as integer) as region_id,
         cast(n_comment as varchar) as nation_comment,
         cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
+        {{ dbt.current_timestamp() }} as _loaded_at,
+        cast({{ sql_strings([fingerprint]) if fingerprint else 'null' }} as varchar)
+            as _source_fingerprint
     from source
 
 )

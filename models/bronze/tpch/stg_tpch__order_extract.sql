@@ -9,8 +9,10 @@
     From PostgreSQL the model is incremental: a run reads the orders above the highest
     key landed so far with their lines (the refresh batch RF1 adds orders with new,
     higher keys), any key at or below it that the source holds and the extract does not,
-    and every current key at or below it to find deleted orders (RF2), which become one
-    `deleted` row each (their order and line rows are removed). Orders and lines are
+    and every current key at or below it to find deleted orders (RF2), whose order and
+    line rows stay as tombstones (`record_type = 'deleted'`, the values as landed), so
+    that the incremental models downstream know which months and customers they counted
+    in. Orders and lines are
     immutable once written, as in TPC-H; rows changed in place are picked up by
     `--full-refresh`. From landed files the model is rebuilt in full every time.
 #}
@@ -144,13 +146,14 @@ current_keys as (
 
 deleted_rows as (
 
+    -- the order's rows as they were landed, marked deleted: downstream models recompute
+    -- the months, customers and receipt months they counted in
     select
         'deleted' as record_type,
-        landed.order_id,
-        landed._source_file
+        landed.* exclude (record_type, _extracted_at, _extract_id)
     from {{ this }} as landed
     where
-        landed.record_type = 'order'
+        landed.record_type in ('order', 'line')
         and not exists (
             select 1 from current_keys
             where current_keys.order_id = landed.order_id
@@ -166,8 +169,8 @@ extracted as (
     union all
     select * from line_rows
     {%- if is_incremental() %}
-    -- a deleted order is its key and file only (an incremental run: PostgreSQL on DuckDB)
-    {{ union_all_by_name() }}
+    -- a deleted order's rows as landed, marked deleted (an incremental run: PostgreSQL)
+    union all
     select * from deleted_rows
     {%- endif %}
 

@@ -1,6 +1,19 @@
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='append',
+        post_hook="{{ keep_latest_landing() }}",
+    )
+}}
+{%- set fingerprint = tpch_source_fingerprint('part') %}
+
 with source as (
 
     select * from {{ source('tpch', 'part') }}
+    -- unchanged at the source since it was landed: nothing to land (tpch_table_unchanged)
+    {%- if tpch_table_unchanged(fingerprint) %}
+    where false
+    {%- endif %}
 
 ),
 
@@ -17,7 +30,9 @@ renamed as (
         cast(p_retailprice as decimal(15, 2)) as retail_price,
         cast(p_comment as varchar) as part_comment,
         cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
+        {{ dbt.current_timestamp() }} as _loaded_at,
+        cast({{ sql_strings([fingerprint]) if fingerprint else 'null' }} as varchar)
+            as _source_fingerprint
     from source
 
 )

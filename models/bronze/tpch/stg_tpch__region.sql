@@ -1,6 +1,19 @@
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='append',
+        post_hook="{{ keep_latest_landing() }}",
+    )
+}}
+{%- set fingerprint = tpch_source_fingerprint('region') %}
+
 with source as (
 
     select * from {{ source('tpch', 'region') }}
+    -- unchanged at the source since it was landed: nothing to land (tpch_table_unchanged)
+    {%- if tpch_table_unchanged(fingerprint) %}
+    where false
+    {%- endif %}
 
 ),
 
@@ -11,7 +24,9 @@ renamed as (
         cast(r_name as varchar) as region_name,
         cast(r_comment as varchar) as region_comment,
         cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
+        {{ dbt.current_timestamp() }} as _loaded_at,
+        cast({{ sql_strings([fingerprint]) if fingerprint else 'null' }} as varchar)
+            as _source_fingerprint
     from source
 
 )

@@ -1,6 +1,19 @@
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='append',
+        post_hook="{{ keep_latest_landing() }}",
+    )
+}}
+{%- set fingerprint = tpch_source_fingerprint('supplier') %}
+
 with source as (
 
     select * from {{ source('tpch', 'supplier') }}
+    -- unchanged at the source since it was landed: nothing to land (tpch_table_unchanged)
+    {%- if tpch_table_unchanged(fingerprint) %}
+    where false
+    {%- endif %}
 
 ),
 
@@ -15,7 +28,9 @@ renamed as (
         cast(s_acctbal as decimal(15, 2)) as account_balance,
         cast(s_comment as varchar) as supplier_comment,
         cast(filename as varchar) as _source_file,
-        {{ dbt.current_timestamp() }} as _loaded_at
+        {{ dbt.current_timestamp() }} as _loaded_at,
+        cast({{ sql_strings([fingerprint]) if fingerprint else 'null' }} as varchar)
+            as _source_fingerprint
     from source
 
 )

@@ -1,8 +1,28 @@
 -- Grain: one row per receipt month and ship mode. Only shipped lines (line status F)
 -- count: an open line's receipt date is a plan, not a delivery.
+-- Incremental from PostgreSQL (delete+insert by receipt month: those of the lines of the
+-- orders added or deleted since the last run), rebuilt whole from files; see
+-- macros/tpch_incremental.sql.
+{%- set facts = ref('fct_order_lines') %}
+{%- set extract = ref('stg_tpch__order_extract') %}
+{%- set dims = [] %}
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key='receipt_month',
+        post_hook="{{ tpch_forget_empty_months('receipt_month', 'receipt_date', ref('fct_order_lines'), shipped_only=true) }}",
+    )
+}}
+{%- set shipped_tombstones = "line_number is not null and line_status = 'F'" %}
+{%- set changed = tpch_changed_months('receipt_date', facts, extract, shipped_tombstones, dims) %}
+
 with order_lines as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ facts }}
+    {%- if changed %}
+    where {{ tpch_month('receipt_date') }} in ({{ changed }})
+    {%- endif %}
 
 ),
 
@@ -41,7 +61,9 @@ final as (
         delivered_line_count,
         late_line_count,
         {{ safe_ratio('late_line_count', 'delivered_line_count') }} as late_delivery_rate,
-        average_days_late
+        average_days_late,
+        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+            as _landed_through
     from aggregated
 
 )

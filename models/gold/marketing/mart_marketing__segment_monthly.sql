@@ -1,7 +1,26 @@
 -- Grain: one row per order month and market segment.
+-- Incremental from PostgreSQL (delete+insert by month: the months of the orders added
+-- or deleted since the last run; every month when a dimension was landed again), rebuilt
+-- whole from files; see macros/tpch_incremental.sql.
+{%- set facts = ref('fct_orders') %}
+{%- set extract = ref('stg_tpch__order_extract') %}
+{%- set dims = [(ref('dim_customer'), '_loaded_at')] %}
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key='order_month',
+        post_hook="{{ tpch_forget_empty_months('order_month', 'order_date', ref('fct_orders')) }}",
+    )
+}}
+{%- set changed = tpch_changed_months('order_date', facts, extract, 'line_number is null', dims) %}
+
 with orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ facts }}
+    {%- if changed %}
+    where {{ tpch_month('order_date') }} in ({{ changed }})
+    {%- endif %}
 
 ),
 
@@ -52,7 +71,9 @@ final as (
         net_revenue,
         gross_margin,
         net_revenue / nullif(order_count, 0) as average_order_value,
-        net_revenue / nullif(active_customer_count, 0) as revenue_per_customer
+        net_revenue / nullif(active_customer_count, 0) as revenue_per_customer,
+        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+            as _landed_through
     from aggregated
 
 )

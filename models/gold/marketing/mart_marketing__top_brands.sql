@@ -1,8 +1,27 @@
 -- Grain: one row per order month, market segment and brand rank (the top N brands by
 -- revenue; N is the var top_brands_per_segment_month).
+-- Incremental from PostgreSQL (delete+insert by month: the months of the orders added
+-- or deleted since the last run; every month when a dimension was landed again), rebuilt
+-- whole from files; see macros/tpch_incremental.sql.
+{%- set facts = ref('fct_order_lines') %}
+{%- set extract = ref('stg_tpch__order_extract') %}
+{%- set dims = [(ref('dim_customer'), '_loaded_at'), (ref('dim_part'), '_loaded_at')] %}
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key='order_month',
+        post_hook="{{ tpch_forget_empty_months('order_month', 'order_date', ref('fct_order_lines')) }}",
+    )
+}}
+{%- set changed = tpch_changed_months('order_date', facts, extract, 'line_number is null', dims) %}
+
 with order_lines as (
 
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ facts }}
+    {%- if changed %}
+    where {{ tpch_month('order_date') }} in ({{ changed }})
+    {%- endif %}
 
 ),
 
@@ -64,7 +83,9 @@ final as (
         order_count,
         quantity,
         net_revenue,
-        {{ safe_ratio('net_revenue', 'segment_net_revenue') }} as share_of_segment_revenue
+        {{ safe_ratio('net_revenue', 'segment_net_revenue') }} as share_of_segment_revenue,
+        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+            as _landed_through
     from ranked
     where brand_rank <= {{ var('top_brands_per_segment_month') }}
 

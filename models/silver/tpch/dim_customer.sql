@@ -23,7 +23,8 @@ final as (
         customers.nation_id,
         nations.nation_name,
         nations.region_id,
-        nations.region_name
+        nations.region_name,
+        greatest(customers._loaded_at, nations._loaded_at) as _loaded_at
     from customers
     -- many customers to one nation (nation_id is unique in dim_nation)
     inner join nations

@@ -17,7 +17,8 @@ final as (
         nations.nation_id,
         nations.nation_name,
         nations.region_id,
-        regions.region_name
+        regions.region_name,
+        greatest(nations._loaded_at, regions._loaded_at) as _loaded_at
     from nations
     -- many nations to one region (region_id is unique in stg_tpch__region)
     inner join regions

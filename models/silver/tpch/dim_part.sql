@@ -15,7 +15,8 @@ final as (
         part_type,
         part_size,
         container,
-        retail_price
+        retail_price,
+        _loaded_at
     from parts
 
 )

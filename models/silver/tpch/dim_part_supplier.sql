@@ -11,7 +11,8 @@ final as (
         part_id,
         supplier_id,
         available_quantity,
-        supply_cost
+        supply_cost,
+        _loaded_at
     from part_suppliers
 
 )

@@ -22,7 +22,8 @@ final as (
         suppliers.nation_id,
         nations.nation_name,
         nations.region_id,
-        nations.region_name
+        nations.region_name,
+        greatest(suppliers._loaded_at, nations._loaded_at) as _loaded_at
     from suppliers
     -- many suppliers to one nation (nation_id is unique in dim_nation)
     inner join nations

@@ -1,13 +1,38 @@
 -- Grain: one row per order line (order_id, line_number).
+-- Incremental from PostgreSQL (delete+insert by order: the lines of every order the
+-- extract added or deleted since the last run; everything when the supply costs were
+-- landed again), rebuilt whole from files; see macros/tpch_incremental.sql.
+{%- set extract = ref('stg_tpch__order_extract') %}
+{%- set dims = [(ref('dim_part_supplier'), '_loaded_at')] %}
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ tpch_forget_deleted_orders(ref('stg_tpch__order_extract')) }}",
+            "{{ forget_stale_rows(ref('stg_tpch__order_extract'), '_extracted_at', '_landed_through') }}",
+        ],
+    )
+}}
+{%- set changed = tpch_changed_orders(extract, dims) %}
+
 with order_lines as (
 
     select * from {{ ref('stg_tpch__lineitem') }}
+    {%- if changed %}
+    where order_id in ({{ changed }})
+    {%- endif %}
 
 ),
 
 orders as (
 
     select * from {{ ref('stg_tpch__orders') }}
+    {%- if changed %}
+    where order_id in ({{ changed }})
+    {%- endif %}
 
 ),
 
@@ -100,7 +125,8 @@ final as (
         supply_cost_amount,
         gross_margin,
         is_late_delivery,
-        is_returned
+        is_returned,
+        {{ tpch_landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
     from measured
 
 )

@@ -1,14 +1,38 @@
 -- Grain: one row per order. Line measures are aggregated to the order first, then
 -- joined one-to-one, so nothing fans out.
+-- Incremental from PostgreSQL like fct_order_lines (the orders whose lines it rebuilt),
+-- rebuilt whole from files.
+{%- set extract = ref('stg_tpch__order_extract') %}
+{%- set dims = [(ref('dim_part_supplier'), '_loaded_at')] %}
+{{
+    config(
+        materialized=('incremental' if tpch_from_postgres() else 'table'),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='fail',
+        post_hook=[
+            "{{ tpch_forget_deleted_orders(ref('stg_tpch__order_extract')) }}",
+            "{{ forget_stale_rows(ref('stg_tpch__order_extract'), '_extracted_at', '_landed_through') }}",
+        ],
+    )
+}}
+{%- set changed = tpch_changed_orders(extract, dims) %}
+
 with orders as (
 
     select * from {{ ref('stg_tpch__orders') }}
+    {%- if changed %}
+    where order_id in ({{ changed }})
+    {%- endif %}
 
 ),
 
 order_lines as (
 
     select * from {{ ref('fct_order_lines') }}
+    {%- if changed %}
+    where order_id in ({{ changed }})
+    {%- endif %}
 
 ),
 
@@ -48,7 +72,8 @@ final as (
         coalesce(line_totals.tax_amount, 0) as tax_amount,
         coalesce(line_totals.supply_cost_amount, 0) as supply_cost_amount,
         coalesce(line_totals.gross_margin, 0) as gross_margin,
-        coalesce(line_totals.late_line_count, 0) as late_line_count
+        coalesce(line_totals.late_line_count, 0) as late_line_count,
+        {{ tpch_landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
     from orders
     -- one order to at most one line total (line_totals is grouped by order_id)
     left join line_totals
