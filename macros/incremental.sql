@@ -46,17 +46,32 @@
     ksqldb_forget_files) makes the run recompute every key still there, so every row kept
     is at least as new as the upstream's oldest row; a row older than that (the events of a
     removed file, the day or method only they made) is stale and goes, as on a full build.
-    On any other run every row is at least that new: nothing is deleted.
+    On any other run every row is at least that new: nothing is deleted. A row without a
+    watermark was built before the model kept one (a table before it was incremental):
+    the first incremental run, its watermark before every landing, recomputes every key.
 #}
 {% macro forget_stale_rows(upstream, upstream_column, column) -%}
     {%- if execute -%}
         delete from {{ this }}
         where
             not exists (select 1 from {{ upstream }} as upstream_rows)
+            or {{ column }} is null
             or {{ column }} < (
                 select min(oldest.{{ upstream_column }}) from {{ upstream }} as oldest
             )
     {%- endif -%}
+{%- endmacro %}
+
+{#- The run's `_landed_through`: a scalar subquery over the upstreams' landing times. -#}
+{% macro landed_through(upstreams) -%}
+    (
+        select max(landed.landed_at) from (
+            {%- for relation, column in upstreams %}
+            select max({{ column }}) as landed_at from {{ relation }}
+            {%- if not loop.last %} union all{% endif %}
+            {%- endfor %}
+        ) as landed
+    )
 {%- endmacro %}
 
 {#

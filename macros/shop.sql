@@ -62,11 +62,31 @@
     {{- return({'orders': 'order_id'}) -}}
 {%- endmacro %}
 
-{% macro shop_checked_rows(entity) -%}
+{#
+    `watermark` (shop_watermark): only the lines loaded after it, and for an entity with a
+    unique id every line holding an id of theirs (whether a line repeats an earlier one is
+    decided among all the lines of its id); every line when none.
+#}
+{% macro shop_checked_rows(entity, watermark=none) -%}
     {%- set rules = shop_rules() -%}
     {%- set key = shop_unique_keys().get(entity) -%}
     {%- set landed -%}
-        (select * from {{ ref('landed_shop__' ~ entity) }} where _status = 'landed')
+        (
+            select * from {{ ref('landed_shop__' ~ entity) }} as lines
+            where
+                _status = 'landed'
+                {%- if watermark is not none %}
+                and (
+                    _loaded_at > {{ watermark }}
+                    {%- if key %}
+                    or {{ key }} in (
+                        select new_lines.{{ key }} from {{ ref('landed_shop__' ~ entity) }} as new_lines
+                        where new_lines._status = 'landed' and new_lines._loaded_at > {{ watermark }}
+                    )
+                    {%- endif %}
+                )
+                {%- endif %}
+        )
     {%- endset -%}
     select
         *,
@@ -114,6 +134,36 @@
     ) as landed
     {%- else %} {{ landed }} as landed
     {%- endif %}
+{%- endmacro %}
+
+{#
+    The body of rule_failures_shop__<entity>: the checked lines that break a rule, with the
+    rule, the column, the reason and the line as CSV text; incremental (shop_watermark).
+#}
+{% macro shop_rule_failures(entity) -%}
+    {%- set watermark = shop_watermark([entity]) -%}
+with checked as (
+
+    {{ shop_checked_rows(entity, watermark) }}
+
+),
+
+final as (
+
+    select
+        _source_file,
+        _line,
+        split_part(_rule_failure, ':', 1) as rule_name,
+        _rule_column as column_name,
+        _rule_failure as reason,
+        {{ shop_raw_line(entity) }} as raw_line,
+        {{ shop_landed_through([entity]) }} as _landed_through
+    from checked
+    where _rule_failure is not null
+
+)
+
+select * from final
 {%- endmacro %}
 
 {#

@@ -7,18 +7,6 @@
     landed again (a changed source table: tpch_table_unchanged).
 #}
 
-{#- The run's `_landed_through`: a scalar subquery over the upstreams' landing times. -#}
-{% macro tpch_landed_through(upstreams) -%}
-    (
-        select max(landed.landed_at) from (
-            {%- for relation, column in upstreams %}
-            select max({{ column }}) as landed_at from {{ relation }}
-            {%- if not loop.last %} union all{% endif %}
-            {%- endfor %}
-        ) as landed
-    )
-{%- endmacro %}
-
 {#
     The order keys an incremental run recomputes, as a subquery: every order the extract
     landed or deleted after the model's watermark. None (recompute everything) on a full
@@ -42,7 +30,7 @@
     {%- endif -%}
     {%- set query -%}
         select coalesce(
-            {{ tpch_landed_through(dims) }} > {{ landed_watermark('_landed_through') }}, true
+            {{ landed_through(dims) }} > {{ landed_watermark('_landed_through') }}, true
         )
     {%- endset -%}
     {{- return(run_query(query).columns[0].values()[0]) -}}

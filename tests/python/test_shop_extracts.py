@@ -192,9 +192,10 @@ def test_dirty_extracts_land_with_quarantine_and_rows_are_conserved(tmp_path) ->
 
 def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
     """A build after extracts arrive, change or go reads only the new and the changed files:
-    the other files keep the time they were landed, a changed file's lines are replaced
-    (not added twice), a removed file's lines go, and gold equals the same metrics computed
-    here over the files present."""
+    after a new file alone the others keep the time they were landed; a changed file's
+    lines are replaced (not added twice), a removed file's lines go, and the lines kept get
+    the new load time (the history changed); gold equals the same metrics computed here
+    over the files present."""
     registry = tmp_path / "tenants.yml"
     _registry(registry, seed=7)
     env = make_env(tmp_path, registry)
@@ -232,11 +233,16 @@ def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
 
     before = landed()
     assert before[str(retracted)][1] == 3
-    # a new day's orders as a new file, and an extract retracted (removed)
+    # a new day's orders as a new file: only it is landed
     new_file = shop / "orders" / "orders_0900.csv"
     write_orders(new_file, top + 1)
+    _cli(env, "build", TENANT)
+    day = landed()
+    assert day[str(new_file)][1] == 3
+    assert all(day[f] == before[f] for f in before), "unchanged: not landed again"
+    # an extract retracted (removed), and the customers extract delivered again with one
+    # more line (a customer moved): the history changed
     retracted.unlink()
-    # the customers extract delivered again with one more line: a customer moved
     customers_file = sorted((shop / "customers").glob("*.csv"))[0]
     people = _lines(customers_file)
     mover = next(p for p in people if p[5] != people[0][5])
@@ -246,12 +252,17 @@ def test_daily_build_lands_only_new_and_changed_extracts(tmp_path) -> None:
 
     _cli(env, "build", TENANT)
     after = landed()
-    assert str(new_file) in after and after[str(new_file)][1] == 3
     assert str(retracted) not in after, "a removed file's lines go, as in a full build"
-    assert after[str(customers_file)][0] > before[str(customers_file)][0], "changed: landed again"
-    assert after[str(customers_file)][1] == before[str(customers_file)][1] + 1, "replaced, once"
-    untouched = set(before) - {str(customers_file), str(retracted)}
-    assert untouched and all(after[f] == before[f] for f in untouched), "unchanged: not read"
+    assert after[str(customers_file)][1] == day[str(customers_file)][1] + 1, "replaced, once"
+    untouched = set(day) - {str(customers_file), str(retracted)}
+    assert untouched and all(after[f][1] == day[f][1] for f in untouched), "kept as they were"
+    # every line of an entity whose history changed carries the new load time, so that
+    # the incremental models below recompute it whole (products: unchanged, not touched)
+    for entity in ("customers", "orders"):
+        times = {after[f][0] for f in after if f"/{entity}/" in f}
+        assert len(times) == 1 and times.pop() > day[str(customers_file)][0], entity
+    products = [f for f in after if "/products/" in f]
+    assert products and all(after[f] == day[f] for f in products)
     _assert_gold_equals_python(tmp_path)
 
 

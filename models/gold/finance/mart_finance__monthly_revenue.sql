@@ -99,7 +99,7 @@ final as (
         net_revenue / nullif(order_count, 0) as average_order_value,
         open_order_count,
         receivables,
-        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+        {{ landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
             as _landed_through
     from aggregated
 

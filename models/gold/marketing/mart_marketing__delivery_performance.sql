@@ -62,7 +62,7 @@ final as (
         late_line_count,
         {{ safe_ratio('late_line_count', 'delivered_line_count') }} as late_delivery_rate,
         average_days_late,
-        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+        {{ landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
             as _landed_through
     from aggregated
 

@@ -72,7 +72,7 @@ final as (
         gross_margin,
         net_revenue / nullif(order_count, 0) as average_order_value,
         net_revenue / nullif(active_customer_count, 0) as revenue_per_customer,
-        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+        {{ landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
             as _landed_through
     from aggregated
 

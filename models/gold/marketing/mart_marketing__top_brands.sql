@@ -84,7 +84,7 @@ final as (
         quantity,
         net_revenue,
         {{ safe_ratio('net_revenue', 'segment_net_revenue') }} as share_of_segment_revenue,
-        {{ tpch_landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
+        {{ landed_through([(facts, '_landed_through'), (extract, '_extracted_at')] + dims) }}
             as _landed_through
     from ranked
     where brand_rank <= {{ var('top_brands_per_segment_month') }}

@@ -1,8 +1,27 @@
 -- Grain: one row per shop customer. A customer in several extract lines keeps the latest
 -- one: the newest file (extracts are numbered), and within it the last line.
+-- Incremental: the customer_ids of the lines loaded since its last run, from all their lines.
+-- depends_on: {{ ref('landed_shop__customers') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='customer_id',
+        on_schema_change='append_new_columns',
+        post_hook="{{ shop_forget_stale_rows('customers') }}",
+    )
+}}
+{%- set watermark = shop_watermark(['customers']) %}
+
 with customers as (
 
     select * from {{ ref('stg_shop__customers') }}
+    {%- if watermark is not none %}
+    where customer_id in (
+        select changed.customer_id from {{ ref('stg_shop__customers') }} as changed
+        where changed._loaded_at > {{ watermark }}
+    )
+    {%- endif %}
 
 ),
 
@@ -31,7 +50,8 @@ final as (
         registration_date,
         segment,
         _source_file,
-        _line
+        _line,
+        {{ shop_landed_through(['customers']) }} as _landed_through
     from latest_first
     where recency = 1
 

@@ -1,8 +1,27 @@
 -- Grain: one row per shop product. A product in several extract lines keeps the latest
 -- one: the newest file (extracts are numbered), and within it the last line.
+-- Incremental: the product_ids of the lines loaded since its last run, from all their lines.
+-- depends_on: {{ ref('landed_shop__products') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='product_id',
+        on_schema_change='append_new_columns',
+        post_hook="{{ shop_forget_stale_rows('products') }}",
+    )
+}}
+{%- set watermark = shop_watermark(['products']) %}
+
 with products as (
 
     select * from {{ ref('stg_shop__products') }}
+    {%- if watermark is not none %}
+    where product_id in (
+        select changed.product_id from {{ ref('stg_shop__products') }} as changed
+        where changed._loaded_at > {{ watermark }}
+    )
+    {%- endif %}
 
 ),
 
@@ -27,7 +46,8 @@ final as (
         price,
         stock,
         _source_file,
-        _line
+        _line,
+        {{ shop_landed_through(['products']) }} as _landed_through
     from latest_first
     where recency = 1
 

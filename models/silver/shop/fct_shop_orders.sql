@@ -1,8 +1,41 @@
 -- Grain: one row per shop order (order_id), enriched with its customer and product.
 -- Cancelled orders are kept and flagged; their revenue is zero.
+-- Incremental: the orders of the lines loaded since its last run, and the orders of the
+-- customers and products that run changed (their enrichment); everything when the history
+-- changed (macros/shop_incremental.sql).
+-- depends_on: {{ ref('landed_shop__orders') }}
+-- depends_on: {{ ref('landed_shop__customers') }}
+-- depends_on: {{ ref('landed_shop__products') }}
+{%- set entities = ['orders', 'customers', 'products'] %}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='append_new_columns',
+        post_hook="{{ shop_forget_stale_rows('orders') }}",
+    )
+}}
+{%- set watermark = shop_watermark(entities) %}
+
 with orders as (
 
     select * from {{ ref('stg_shop__orders') }}
+    {%- if watermark is not none %}
+    where
+        order_id in (
+            select new_lines.order_id from {{ ref('stg_shop__orders') }} as new_lines
+            where new_lines._loaded_at > {{ watermark }}
+        )
+        or customer_id in (
+            select changed.customer_id from {{ ref('dim_shop_customer') }} as changed
+            where changed._landed_through > {{ watermark }}
+        )
+        or product_id in (
+            select changed.product_id from {{ ref('dim_shop_product') }} as changed
+            where changed._landed_through > {{ watermark }}
+        )
+    {%- endif %}
 
 ),
 
@@ -40,7 +73,12 @@ final as (
         products.product_name,
         products.category as product_category,
         orders._source_file,
-        orders._line
+        orders._line,
+        {{ landed_through([
+            (ref('landed_shop__orders'), '_loaded_at'),
+            (ref('dim_shop_customer'), '_landed_through'),
+            (ref('dim_shop_product'), '_landed_through'),
+        ]) }} as _landed_through
     from orders
     -- customer_id and product_id are the dimensions' keys: no fan-out
     left join customers

@@ -126,7 +126,7 @@ final as (
         gross_margin,
         is_late_delivery,
         is_returned,
-        {{ tpch_landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
+        {{ landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
     from measured
 
 )

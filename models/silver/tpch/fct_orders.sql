@@ -73,7 +73,7 @@ final as (
         coalesce(line_totals.supply_cost_amount, 0) as supply_cost_amount,
         coalesce(line_totals.gross_margin, 0) as gross_margin,
         coalesce(line_totals.late_line_count, 0) as late_line_count,
-        {{ tpch_landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
+        {{ landed_through([(extract, '_extracted_at')] + dims) }} as _landed_through
     from orders
     -- one order to at most one line total (line_totals is grouped by order_id)
     left join line_totals

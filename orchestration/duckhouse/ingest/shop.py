@@ -549,15 +549,16 @@ def land_extract_rows(  # noqa: ANN201
     landed: dict[str, str] | None = None,
     tenant_id: str | None = None,
 ):
-    """The records of the extracts (see _extract_sql) as a relation."""
+    """The records of the extracts (see _extract_sql) as a relation, and whether they
+    rewrite the history landed before."""
     (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
     # a record's line is its position in the read: the read must keep the file's order
     session.execute("set preserve_insertion_order = true")
     try:
-        sql = _extract_sql(session, root, entity, landed, tenant_id)
+        sql, rewritten = _extract_sql(session, root, entity, landed, tenant_id)
     finally:
         session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
-    return session.sql(sql)
+    return session.sql(sql), rewritten
 
 
 def _extract_sql(
@@ -566,7 +567,7 @@ def _extract_sql(
     entity: str,
     landed: dict[str, str] | None,
     tenant_id: str | None,
-) -> str:
+) -> tuple[str, bool]:
     """Every record of the extract files of `entity`, as one relation: the declared, typed
     columns plus `_source_file`, `_file_sequence`, `_file_signature` (a hash of the file),
     `_line` (where the record starts; the header is line 1), `_line_count` (the physical
@@ -576,7 +577,9 @@ def _extract_sql(
     converts exactly under the contract; otherwise it is rejected with its reason, and a
     file whose header breaks the contract rejects every one of its records.
     `landed` (file -> signature, from an earlier run) skips the files landed as they are
-    now: only new and changed files are read (no rows when there are none)."""
+    now: only new and changed files are read (no rows when there are none); with whether
+    that rewrites the history landed before (a landed file changed in place, or a new one
+    delivered before a landed one)."""
     dates = window(tenant_id)
     parts = []
     found = [f for f in scan_zone(root) if f.entity == entity or f.relative == "."]
@@ -590,6 +593,7 @@ def _extract_sql(
             + (f" ({len(found)} file(s) there, none an extract: {why})" if found else "")
             + f": the shop must deliver at least one {entity}_<sequence>.csv"
         )
+    rewritten = delivered_before = False
     for index, zone_file in enumerate(delivery_order(extracts)):
         if landed and str(zone_file.path) in landed:
             try:
@@ -597,18 +601,24 @@ def _extract_sql(
             except OSError:  # _land_file says why, as the file's own row
                 signature = None
             if landed[str(zone_file.path)] == signature:
+                # a new file delivered before one already landed reorders the history
+                rewritten = rewritten or delivered_before
                 continue
+            rewritten = True  # a landed file changed in place
+        elif landed is not None:
+            delivered_before = True
         signature, sql = _land_file(session, entity, zone_file, index, dates)
         parts.append(sql)
     typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
     parts.append(f"select {typed}, {_EMPTY_COLUMNS} limit 0")
     lines = " union all by name ".join(f"({p})" for p in parts)
-    return (
+    sql = (
         f"select * replace (cast(_line as bigint) as _line, "
         f"cast(_line_count as integer) as _line_count, "
         f"cast(_file_sequence as bigint) as _file_sequence), "
         f"current_timestamp as _loaded_at from ({lines})"
     )
+    return sql, rewritten
 
 
 def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -622,17 +632,18 @@ def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict
 
 
 def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root: Path,
-                         entity: str) -> None:  # fmt: skip
+                         entity: str) -> bool:  # fmt: skip
     """Delete from a landed table the lines of files that are no longer extracts of the zone
     (removed, renamed, or now a link), so that an incremental build lands what a full build
-    would: the records of the extracts present, no others."""
+    would: the records of the extracts present, no others. Whether there were any."""
     present = [str(path) for path in extract_files(root, entity)]
     session.execute("create or replace temp table shop_present (path varchar)")
     if present:
         session.executemany("insert into shop_present values (?)", [(p,) for p in present])
-    session.execute(
+    (deleted,) = session.execute(
         f"delete from {relation} where _source_file not in (select path from shop_present)"
-    )
+    ).fetchone()
+    return deleted > 0
 
 
 def land_extract(  # noqa: ANN201
@@ -646,12 +657,22 @@ def land_extract(  # noqa: ANN201
     full build; on an incremental one, in the build's transaction (all of it lands, or
     none), the records of removed files deleted and only new and changed files read. The
     dates must fit the tenant's window (the model passes its id: dbt gives a Python model
-    only the config its own file reads)."""
+    only the config its own file reads).
+
+    The models below follow the landing by `_loaded_at` (macros/shop_incremental.sql): a
+    day's new files add lines with a newer load time and change nothing landed before.
+    When the history itself changes (a file removed or changed in place, or a new one
+    delivered before a landed one) every line kept gets the new load time too, and each
+    model below recomputes everything, as a full build would."""
     landed = None
+    removed = False
     if dbt.is_incremental:
-        forget_removed_files(session, str(dbt.this), root, entity)
+        removed = forget_removed_files(session, str(dbt.this), root, entity)
         landed = landed_signatures(session, str(dbt.this))
-    return land_extract_rows(session, root, entity, landed, tenant_id)
+    relation, rewritten = land_extract_rows(session, root, entity, landed, tenant_id)
+    if removed or rewritten:
+        session.execute(f"update {dbt.this} set _loaded_at = current_timestamp")
+    return relation
 
 
 def zone_inventory(root: Path) -> list[dict]:
