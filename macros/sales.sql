@@ -4,25 +4,39 @@
     The weekly and monthly sales marts are this, per period; `average_order_value` adds
     revenue ÷ orders (orders not cancelled: a cancelled order is neither in the revenue nor
     in the count; null for a period with only cancelled orders).
+    Incremental (the model configures it): the periods of the orders landed since its last
+    run are aggregated again, the others' totals are its own; growth is computed over every
+    period each run, so every row is written again.
 #}
 {% macro sales_per_period(period, average_order_value=false) -%}
+    {%- set watermark = shop_watermark(['orders']) -%}
+    {%- set period_start = "cast(" ~ dbt.date_trunc(period, 'orders.order_date') ~ " as date)" -%}
+    {%- set totals = ['orders', 'cancelled_orders', 'units', 'revenue', 'customers'] -%}
     with orders as (
 
-        select * from {{ ref('fct_shop_orders') }}
+        {{ shop_orders_of_new_keys(period_start, watermark) }}
 
     ),
 
     per_period as (
 
         select
-            cast(date_trunc('{{ period }}', order_date) as date) as period_start,
-            count(*) filter (where not is_cancelled) as orders,
-            count(*) filter (where is_cancelled) as cancelled_orders,
-            coalesce(sum(quantity) filter (where not is_cancelled), 0) as units,
-            sum(revenue) as revenue,
-            count(distinct customer_id) filter (where not is_cancelled) as customers
+            {{ period_start }} as period_start,
+            count(*) filter (where not orders.is_cancelled) as orders,
+            count(*) filter (where orders.is_cancelled) as cancelled_orders,
+            coalesce(sum(orders.quantity) filter (where not orders.is_cancelled), 0) as units,
+            sum(orders.revenue) as revenue,
+            count(distinct orders.customer_id) filter (where not orders.is_cancelled) as customers
         from orders
-        group by cast(date_trunc('{{ period }}', order_date) as date)
+        group by {{ period_start }}
+        {%- if watermark is not none %}
+        {{ union_all_by_name() }}
+        select
+            kept.{{ period }}_start as period_start,
+            {{ totals | join(', ') }}
+        from {{ this }} as kept
+        where kept.{{ period }}_start not in (select {{ period_start }} from orders)
+        {%- endif %}
 
     ),
 
@@ -42,7 +56,8 @@
             {{ safe_ratio('revenue - lag(revenue) over (order by period_start)',
                           'lag(revenue) over (order by period_start)') }} as revenue_growth,
             {{ safe_ratio('orders - lag(orders) over (order by period_start)',
-                          'lag(orders) over (order by period_start)') }} as orders_growth
+                          'lag(orders) over (order by period_start)') }} as orders_growth,
+            {{ landed_through([(ref('fct_shop_orders'), '_landed_through')]) }} as _landed_through
         from per_period
 
     )

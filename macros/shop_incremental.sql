@@ -26,7 +26,7 @@
     {%- if '_landed_through' not in columns -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set watermark = landed_watermark_literal('_landed_through') -%}
+    {%- set watermark = shop_model_watermark() -%}
     {%- set query -%}
         select coalesce(bool_and(oldest <= {{ watermark }}), false) as history_kept from (
             {%- for entity in entities %}
@@ -39,6 +39,59 @@
         {{- return(watermark) -}}
     {%- endif -%}
     {{- return(none) -}}
+{%- endmacro %}
+
+{#
+    The model's watermark as a timestamp literal: its largest `_landed_through`, or the one
+    remembered for it (remember_watermark) when that is newer -- a model that is empty
+    after its run (no line broke a rule) has no row to hold one. Before every landing
+    when neither exists.
+#}
+{% macro shop_model_watermark() -%}
+    {%- set remembered = adapter.get_relation(this.database, 'duckhouse_meta', 'watermarks') -%}
+    {%- set query -%}
+        select cast(coalesce(greatest(
+            (select max(current_rows._landed_through) from {{ this }} as current_rows),
+            {%- if remembered %}
+            (
+                select max(remembered.landed_through) from {{ remembered }} as remembered
+                where remembered.model = {{ sql_strings([this | string]) }}
+            )
+            {%- else %}
+            null
+            {%- endif %}
+        ), {{ earliest_timestamp() }}) as varchar) as watermark
+    {%- endset -%}
+    {%- set watermark = run_query(query).columns[0].values()[0] -%}
+    {{- return("cast('" ~ watermark ~ "' as timestamp with time zone)") -}}
+{%- endmacro %}
+
+{#
+    A post-hook: the run's `_landed_through` remembered for the model (DuckDB's
+    duckhouse_meta.watermarks, in the run's transaction), for a model that may be empty
+    after a run (shop_model_watermark). On Trino nothing is remembered: an empty model
+    is recomputed whole, which is correct, only slower.
+#}
+{% macro remember_watermark(landed_through_sql) -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        {{ watermarks_table() }}
+        insert or replace into duckhouse_meta.watermarks
+        select {{ sql_strings([this | string]) }}, {{ landed_through_sql }};
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The table of remembered watermarks; created from on-run-start too, before any model
+    runs (two models creating it at once in parallel threads would conflict).
+#}
+{% macro watermarks_table() -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        create schema if not exists duckhouse_meta;
+        create table if not exists duckhouse_meta.watermarks (
+            model varchar primary key,
+            landed_through timestamp with time zone
+        );
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The run's `_landed_through`: the newest load time of the shop's `entities`. -#}
@@ -56,4 +109,34 @@
 #}
 {% macro shop_forget_stale_rows(entity) -%}
     {{- forget_stale_rows(ref('landed_shop__' ~ entity), '_loaded_at', '_landed_through') -}}
+{%- endmacro %}
+
+{#
+    The orders an incremental gold mart of the shop aggregates: those whose `key_sql` (over
+    `orders`: a day, a period, a customer) is the key of an order landed after `watermark`,
+    the keys the run recomputes; every order when the watermark is none. The fact's rows
+    only change their enrichment between two landings that keep the history (an order's
+    day, amount and customer are its first line's), so no other key moved.
+#}
+{% macro shop_orders_of_new_keys(key_sql, watermark) -%}
+    select * from {{ ref('fct_shop_orders') }} as orders
+    {%- if watermark is not none %}
+    where {{ key_sql }} in (
+        select {{ key_sql }} from {{ ref('fct_shop_orders') }} as orders
+        where orders._loaded_at > {{ watermark }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#
+    The rest of an incremental mart's rows, after the rows it recomputed (`recomputed`, a
+    relation with `key`): the current `columns` of the other keys, unioned in the same
+    column order; nothing when the watermark is none.
+#}
+{% macro shop_kept_rows(key, columns, recomputed, watermark) -%}
+    {%- if watermark is not none %}
+    {{ union_all_by_name() }}
+    select {{ columns | join(', ') }} from {{ this }} as kept
+    where kept.{{ key }} not in (select recomputed.{{ key }} from {{ recomputed }} as recomputed)
+    {%- endif %}
 {%- endmacro %}

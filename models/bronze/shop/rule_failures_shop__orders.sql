@@ -2,14 +2,18 @@
 -- rule of macros/shop.sql: the first rule it breaks, the column and the reason. The rules
 -- are evaluated here, once per line; only the lines that break one are written
 -- (stg_shop__orders is the landed lines that are not here, quarantine_shop__lines shows these).
--- Incremental: the lines loaded since its last run (macros/shop_incremental.sql).
+-- Incremental: the lines loaded since its last run and every line of their order ids
+-- (macros/shop_incremental.sql).
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook=[
+            "{{ shop_forget_stale_rows('orders') }}",
+            "{{ remember_watermark(shop_landed_through(['orders'])) }}",
+        ],
     )
 }}
 {{ shop_rule_failures('orders') }}

@@ -7,13 +7,13 @@ with orders as (
 
 ),
 
+-- the month of each customer's first order not cancelled (silver keeps it per customer)
 first_orders as (
 
     select
         customer_id,
-        cast(date_trunc('month', min(order_date)) as date) as cohort_month
-    from orders
-    group by customer_id
+        cast(date_trunc('month', first_order_date) as date) as cohort_month
+    from {{ ref('int_shop__customer_orders') }}
 
 ),
 

@@ -1,30 +1,16 @@
 -- Grain: one row per customer with at least one order that was not cancelled. Recency is
 -- measured against the shop's last order date (not today), so a replayed history scores
--- the same every day.
-with orders as (
+-- the same every day. The per-customer totals are silver's (int_shop__customer_orders,
+-- incremental); recency moves with the last order date, so this table is written whole.
+with per_customer as (
 
-    select * from {{ ref('fct_shop_orders') }}
-    where not is_cancelled
+    select * from {{ ref('int_shop__customer_orders') }}
 
 ),
 
 customers as (
 
     select * from {{ ref('dim_shop_customer') }}
-
-),
-
-per_customer as (
-
-    select
-        customer_id,
-        count(*) as orders,
-        sum(revenue) as lifetime_value,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date,
-        count(distinct order_date) as days_active
-    from orders
-    group by customer_id
 
 ),
 
@@ -46,7 +32,7 @@ final as (
         date_diff(
             'day',
             per_customer.last_order_date,
-            (select max(orders.order_date) as shop_last_order_date from orders)
+            (select max(latest.last_order_date) as shop_last_order_date from per_customer as latest)
         ) as recency_days
     from per_customer
     -- customer_id is the dimension's key: one customer row per metrics row

@@ -1,24 +1,25 @@
 -- Grain: one row per calendar day from the first to the last order (days without orders
 -- included, so that the 7-day moving average spans seven days, not seven rows).
 -- Cancelled orders count in cancelled_orders only.
+-- Incremental: the days of the orders landed since its last run are aggregated again, the
+-- other days' totals are its own; the moving averages and growth are computed over every
+-- day each run (a few hundred rows), so every row is written again.
+-- depends_on: {{ ref('landed_shop__orders') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='order_date',
+        on_schema_change='append_new_columns',
+        post_hook="{{ shop_forget_stale_rows('orders') }}",
+    )
+}}
+{%- set watermark = shop_watermark(['orders']) %}
+{%- set totals = ['order_date', 'orders', 'cancelled_orders', 'units', 'revenue', 'customers'] %}
+
 with orders as (
 
-    select * from {{ ref('fct_shop_orders') }}
-
-),
-
-bounds as (
-
-    select
-        min(order_date) as first_day,
-        max(order_date) as last_day
-    from orders
-
-),
-
-days as (
-
-    {{ days_between('bounds', 'bounds.first_day', 'bounds.last_day', 'order_date') }}
+    {{ shop_orders_of_new_keys('orders.order_date', watermark) }}
 
 ),
 
@@ -33,6 +34,22 @@ per_day as (
         count(distinct customer_id) filter (where not is_cancelled) as customers
     from orders
     group by order_date
+    {{ shop_kept_rows('order_date', totals, 'orders', watermark) }}
+
+),
+
+bounds as (
+
+    select
+        min(order_date) as first_day,
+        max(order_date) as last_day
+    from per_day
+
+),
+
+days as (
+
+    {{ days_between('bounds', 'bounds.first_day', 'bounds.last_day', 'order_date') }}
 
 ),
 
@@ -54,7 +71,8 @@ final as (
             'coalesce(per_day.revenue, 0) - lag(coalesce(per_day.revenue, 0)) '
             ~ 'over (order by days.order_date)',
             'lag(coalesce(per_day.revenue, 0)) over (order by days.order_date)'
-        ) }} as revenue_growth
+        ) }} as revenue_growth,
+        {{ landed_through([(ref('fct_shop_orders'), '_landed_through')]) }} as _landed_through
     from days
     left join per_day
         on days.order_date = per_day.order_date

@@ -74,6 +74,7 @@ final as (
         products.category as product_category,
         orders._source_file,
         orders._line,
+        orders._loaded_at,
         {{ landed_through([
             (ref('landed_shop__orders'), '_loaded_at'),
             (ref('dim_shop_customer'), '_landed_through'),
