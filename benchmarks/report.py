@@ -11,6 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
+
+from duckhouse.sqltext import sql_identifier, sql_string
+
 # benchmarks/results, unless $DUCKHOUSE_BENCH_RESULTS says otherwise (run.py --quick: toy
 # sizes must never overwrite measured results)
 RESULTS_DIR = Path(
@@ -57,3 +61,38 @@ def write_results(benchmark: str, row: dict) -> Path:
     print(json.dumps(row, indent=2))
     print(f"results: {path}")
     return path
+
+
+def differing_tables(rebuilt: Path, daily: Path, tables_sql: str) -> tuple[int, list[str]]:
+    """The tables (`tables_sql`: a filter on information_schema.tables) of `daily` whose rows,
+    without the lineage columns (`_...`: load times, watermarks), differ from `rebuilt`'s,
+    compared in DuckDB (EXCEPT ALL both ways: millions of lines never leave the engine);
+    and how many tables were compared."""
+    with duckdb.connect(str(rebuilt), read_only=True) as connection:
+        connection.execute(f"attach {sql_string(daily)} as daily (read_only)")
+        names = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_type = 'BASE TABLE' "
+            f"and ({tables_sql})"
+        ).fetchall()
+        differ = []
+        for schema, table in names:
+            columns = ", ".join(
+                sql_identifier(column)
+                for (column,) in connection.execute(
+                    "select column_name from information_schema.columns where table_catalog "
+                    "= current_database() and table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if not column.startswith("_")
+            )
+            relation = f"{sql_identifier(schema)}.{sql_identifier(table)}"
+            (rows,) = connection.execute(
+                f"select count(*) from ((select {columns} from {relation} except all "
+                f"select {columns} from daily.{relation}) union all (select {columns} from "
+                f"daily.{relation} except all select {columns} from {relation}))"
+            ).fetchone()
+            if rows:
+                differ.append(f"{schema}.{table}")
+    return len(names), differ

@@ -30,10 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import duckdb
-from report import measure, write_results
+from report import differing_tables, measure, write_results
 
-from duckhouse.sqltext import sql_identifier, sql_string
 from duckhouse.warehouse.dbt import target_path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -73,43 +71,6 @@ def _build(env: dict[str, str], *, full: bool) -> tuple[float, float, float, int
     return result["seconds"], float(run_results["elapsed_time"]), result["peak_mb"], nodes
 
 
-def _differing_tables(rebuilt: Path, daily: Path) -> tuple[int, list[str]]:
-    """The TPC-H silver, gold and report tables of `daily` whose rows (without the lineage
-    columns) differ from `rebuilt`'s, compared in DuckDB (EXCEPT ALL both ways: millions
-    of lines never leave the engine); and how many tables were compared."""
-    with duckdb.connect(str(rebuilt), read_only=True) as connection:
-        connection.execute(f"attach {sql_string(daily)} as daily (read_only)")
-        names = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_type = 'BASE TABLE' "
-            "and table_schema in ('silver', 'gold_finance', 'gold_marketing', 'tpch_reports') "
-            "and table_name not in ('dim_user', 'dim_payment_method', 'dim_shop_customer', "
-            "'dim_shop_product', 'fct_shop_orders', 'fct_transaction_events', "
-            "'fct_transaction_event_conflicts', 'int_transaction_events_ranked')"
-        ).fetchall()
-        differ = []
-        for schema, table in names:
-            columns = ", ".join(
-                sql_identifier(column)
-                for (column,) in connection.execute(
-                    "select column_name from information_schema.columns where table_catalog "
-                    "= current_database() and table_schema = ? and table_name = ? "
-                    "order by ordinal_position",
-                    [schema, table],
-                ).fetchall()
-                if not column.startswith("_")
-            )
-            relation = f"{sql_identifier(schema)}.{sql_identifier(table)}"
-            (rows,) = connection.execute(
-                f"select count(*) from ((select {columns} from {relation} except all "
-                f"select {columns} from daily.{relation}) union all (select {columns} from "
-                f"daily.{relation} except all select {columns} from {relation}))"
-            ).fetchone()
-            if rows:
-                differ.append(f"{schema}.{table}")
-    return len(names), differ
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale-factor", type=float, default=1.0)
@@ -146,7 +107,15 @@ def main() -> int:
         daily_wall, daily_dbt, daily_peak, _ = _build(env, full=False)
         shutil.copy(warehouse, scratch / "daily.duckdb")
         _build(env, full=True)
-        compared, differ = _differing_tables(warehouse, scratch / "daily.duckdb")
+        compared, differ = differing_tables(
+            warehouse,
+            scratch / "daily.duckdb",
+            "table_schema in ('silver', 'gold_finance', 'gold_marketing', 'tpch_reports') "
+            "and table_name not in ('dim_user', 'dim_payment_method', 'dim_shop_customer', "
+            "'dim_shop_product', 'fct_shop_orders', 'int_shop__customer_orders', "
+            "'fct_transaction_events', 'fct_transaction_event_conflicts', "
+            "'int_transaction_events_ranked')",
+        )
         if differ:
             raise SystemExit(f"the daily build differs from a rebuild in {differ}")
     finally:
