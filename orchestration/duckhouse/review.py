@@ -6,9 +6,10 @@ dbt hub is out of reach), applied to duckhouse's layout:
   model-description        every model (and every source table) has a description
   column-description       every column has a description (with a catalog: every column
                            that exists in the warehouse, not only those in YAML)
-  primary-key-test         every model has a tested primary key: one column with unique and
+  primary-key-test         every model has a tested primary key: one column with
+                           primary_key (unique and present, one query) or unique and
                            not_null, or a unique_combination_of_columns test (or, on an
-                           append-only landing, unique_per_landing)
+                           incremental model, unique_per_landing)
   source-outside-staging   only bronze staging models (and the landed lines and file
                            inventories) call source()
   source-joined            no model joins a source with anything else
@@ -150,7 +151,11 @@ def _has_primary_key_test(tests: Iterable[dict]) -> bool:
         if name in _PK_COMBINATION_TESTS:
             return True
         column = test.get("column_name") or metadata.get("kwargs", {}).get("column_name")
-        if name in _PK_COLUMN_TESTS and column and not (test.get("config") or {}).get("where"):
+        if not column or (test.get("config") or {}).get("where"):
+            continue
+        if name == "primary_key":
+            return True
+        if name in _PK_COLUMN_TESTS:
             per_column[column].add(name)
     return any(names >= _PK_COLUMN_TESTS for names in per_column.values())
 
@@ -201,8 +206,8 @@ def check_project(manifest: dict, catalog: dict | None = None) -> list[Violation
         if not _has_primary_key_test(tests.get(unique_id, [])):
             flag(
                 "primary-key-test",
-                "has no tested primary key (unique + not_null on one column, or "
-                "unique_combination_of_columns)",
+                "has no tested primary key (primary_key, or unique + not_null, on one "
+                "column, or unique_combination_of_columns)",
             )
 
         parents = node["depends_on"]["nodes"]

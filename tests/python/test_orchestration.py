@@ -93,7 +93,7 @@ def test_demo_definitions_load_with_both_tenants(demo_definitions) -> None:
         assert view.group_name == f"{tenant}_views"
         assert view.freshness_policy is not None, "gold and views declare freshness"
         checks = {c.name for c in graph.asset_check_keys if c.asset_key.path[0] == tenant}
-        assert "unique_fct_orders_order_id" in checks
+        assert "primary_key_fct_orders_order_id" in checks
         schedule = defs.resolve_schedule_def(f"{tenant}_schedule")
         assert schedule.execution_timezone
         assert defs.resolve_sensor_def(f"{tenant}_landing_sensor")
