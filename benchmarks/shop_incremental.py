@@ -146,7 +146,7 @@ def main() -> int:
         runs.append(run)
 
     def median(key: str) -> float:
-        return statistics.median(r[key] for r in runs)
+        return round(statistics.median(r[key] for r in runs), 2)
 
     write_results("shop_incremental", {
         "customers": args.customers, "orders": args.orders, "repetitions": args.repeat,
