@@ -29,14 +29,12 @@
             count(distinct orders.customer_id) filter (where not orders.is_cancelled) as customers
         from orders
         group by {{ period_start }}
-        {%- if watermark is not none %}
-        {{ union_all_by_name() }}
-        select
-            kept.{{ period }}_start as period_start,
-            {{ totals | join(', ') }}
-        from {{ this }} as kept
-        where kept.{{ period }}_start not in (select {{ period_start }} from orders)
-        {%- endif %}
+        {{ shop_kept_rows(
+            period ~ '_start',
+            ['kept.' ~ period ~ '_start as period_start'] + totals,
+            'select ' ~ period_start ~ ' from orders',
+            watermark,
+        ) }}
 
     ),
 

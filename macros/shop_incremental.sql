@@ -129,14 +129,15 @@
 {%- endmacro %}
 
 {#
-    The rest of an incremental mart's rows, after the rows it recomputed (`recomputed`, a
-    relation with `key`): the current `columns` of the other keys, unioned in the same
-    column order; nothing when the watermark is none.
+    The rest of an incremental mart's rows, after the rows it recomputed: its current
+    `columns` (expressions over `kept`, in the order of the recomputed rows) of the keys
+    (`key`, its column) not among `recomputed_keys` (a subquery), unioned in; nothing when
+    the watermark is none.
 #}
-{% macro shop_kept_rows(key, columns, recomputed, watermark) -%}
+{% macro shop_kept_rows(key, columns, recomputed_keys, watermark) -%}
     {%- if watermark is not none %}
     {{ union_all_by_name() }}
     select {{ columns | join(', ') }} from {{ this }} as kept
-    where kept.{{ key }} not in (select recomputed.{{ key }} from {{ recomputed }} as recomputed)
+    where kept.{{ key }} not in ({{ recomputed_keys }})
     {%- endif %}
 {%- endmacro %}

@@ -271,3 +271,33 @@ def stop_server(server: subprocess.Popen, grace: float = 20) -> None:
         server.wait(timeout=10)
     except ProcessLookupError:
         pass
+
+
+def table_rows(warehouse: Path, tables_sql: str, skip_column) -> dict[str, list[tuple]]:
+    """The tables of a warehouse that `tables_sql` (a filter on information_schema.tables)
+    picks, each as its rows in order, without the columns `skip_column(name)` rejects
+    (lineage columns that differ between two builds of the same data)."""
+    from duckhouse.sqltext import sql_identifier
+
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_type = 'BASE TABLE' and ({tables_sql})"
+        ).fetchall()
+        rows = {}
+        for schema, table in tables:
+            columns = [
+                column
+                for (column,) in connection.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if not skip_column(column)
+            ]
+            selected = ", ".join(sql_identifier(column) for column in columns)
+            rows[f"{schema}.{table}"] = connection.execute(
+                f"select {selected} from {sql_identifier(schema)}.{sql_identifier(table)} "
+                "order by all"
+            ).fetchall()
+    return rows

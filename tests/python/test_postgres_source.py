@@ -15,8 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR, TENANTS, free_port, make_env, use_env
-from duckhouse.sqltext import sql_identifier
+from conftest import PROJECT_DIR, TENANTS, free_port, make_env, table_rows, use_env
 
 TENANT = "pg_t"
 PASSWORD_ENV = "DUCKHOUSE_PG_PG_T_PASSWORD"  # the tenant's own: the registry allows no other
@@ -270,29 +269,11 @@ def test_refresh_lands_incrementally_and_equals_a_full_rebuild(pg_tenant) -> Non
 def _built(warehouse: Path) -> dict[str, list[tuple]]:
     """Every silver, gold and report table of the warehouse, its rows in order, without the
     lineage columns (`_...`: load times, watermarks) that differ between two builds."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' "
-            "and (table_schema in ('silver', 'tpch_reports') or table_schema like 'gold%')"
-        ).fetchall()
-        built = {}
-        for schema, table in tables:
-            columns = [
-                column
-                for (column,) in connection.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, table],
-                ).fetchall()
-                if not column.startswith("_")
-            ]
-            selected = ", ".join(sql_identifier(column) for column in columns)
-            built[f"{schema}.{table}"] = connection.execute(
-                f"select {selected} from {sql_identifier(schema)}.{sql_identifier(table)} "
-                "order by all"
-            ).fetchall()
-    return built
+    return table_rows(
+        warehouse,
+        "table_schema in ('silver', 'tpch_reports') or table_schema like 'gold%'",
+        lambda column: column.startswith("_"),
+    )
 
 
 def _order_keys(env: dict[str, str], port: int) -> set[int]:

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import PROJECT_DIR, make_env
-from duckhouse.sqltext import sql_identifier
+from conftest import PROJECT_DIR, make_env, table_rows
 
 TENANT = "shop_inc"
 SHOP_PATH = "path:models/bronze/shop+"
@@ -46,30 +45,13 @@ def _run(env: dict[str, str], *args: str) -> None:
 def _shop_tables(warehouse: Path) -> dict[str, list[tuple]]:
     """Every table of the shop's path (bronze from the rules on, silver, gold, snapshots
     aside), its rows in order, without the columns that say when a row was built."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        tables = connection.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE' and ("
-            " table_name like 'rule_failures_shop__%' or table_name like 'quarantine_shop__%'"
-            " or table_name like '%shop%' and table_schema = 'silver'"
-            " or table_schema in ('gold_sales', 'gold_quality'))"
-        ).fetchall()
-        built = {}
-        for schema, table in tables:
-            columns = [
-                column
-                for (column,) in connection.execute(
-                    "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, table],
-                ).fetchall()
-                if column not in BUILD_TIMES
-            ]
-            selected = ", ".join(sql_identifier(column) for column in columns)
-            built[f"{schema}.{table}"] = connection.execute(
-                f"select {selected} from {sql_identifier(schema)}.{sql_identifier(table)} "
-                "order by all"
-            ).fetchall()
+    built = table_rows(
+        warehouse,
+        "table_name like 'rule_failures_shop__%' or table_name like 'quarantine_shop__%'"
+        " or table_name like '%shop%' and table_schema = 'silver'"
+        " or table_schema in ('gold_sales', 'gold_quality')",
+        lambda column: column in BUILD_TIMES,
+    )
     assert {"silver.fct_shop_orders", "gold_sales.mart_sales__kpi_summary"} <= set(built)
     return built
 

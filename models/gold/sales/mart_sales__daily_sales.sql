@@ -34,7 +34,7 @@ per_day as (
         count(distinct customer_id) filter (where not is_cancelled) as customers
     from orders
     group by order_date
-    {{ shop_kept_rows('order_date', totals, 'orders', watermark) }}
+    {{ shop_kept_rows('order_date', totals, 'select orders.order_date from orders', watermark) }}
 
 ),
 
