@@ -55,7 +55,7 @@
                           'lag(revenue) over (order by period_start)') }} as revenue_growth,
             {{ safe_ratio('orders - lag(orders) over (order by period_start)',
                           'lag(orders) over (order by period_start)') }} as orders_growth,
-            {{ landed_through([(ref('fct_shop_orders'), '_landed_through')]) }} as _landed_through
+            {{ shop_through(['orders']) }} as _landed_through
         from per_period
 
     )

@@ -157,7 +157,7 @@ final as (
         _rule_column as column_name,
         _rule_failure as reason,
         {{ shop_raw_line(entity) }} as raw_line,
-        {{ shop_landed_through([entity]) }} as _landed_through
+        {{ shop_through([entity]) }} as _landed_through
     from checked
     where _rule_failure is not null
 

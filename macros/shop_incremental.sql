@@ -42,10 +42,10 @@
 {%- endmacro %}
 
 {#
-    The model's watermark as a timestamp literal: its largest `_landed_through`, or the one
-    remembered for it (remember_watermark) when that is newer -- a model that is empty
-    after its run (no line broke a rule) has no row to hold one. Before every landing
-    when neither exists.
+    The model's watermark as a timestamp literal: the one it remembered after its last run
+    (shop_finish_run), or its largest `_landed_through` when that is newer or nothing was
+    remembered (a table built before it remembered one; on Trino). Before every landing when
+    neither exists.
 #}
 {% macro shop_model_watermark() -%}
     {%- set remembered = adapter.get_relation(this.database, 'duckhouse_meta', 'watermarks') -%}
@@ -55,7 +55,7 @@
             {%- if remembered %}
             (
                 select max(remembered.landed_through) from {{ remembered }} as remembered
-                where remembered.model = {{ sql_strings([this | string]) }}
+                where remembered.model = {{ sql_strings([model.unique_id]) }}
             )
             {%- else %}
             null
@@ -67,22 +67,91 @@
 {%- endmacro %}
 
 {#
-    A post-hook: the run's `_landed_through` remembered for the model (DuckDB's
-    duckhouse_meta.watermarks, in the run's transaction), for a model that may be empty
-    after a run (shop_model_watermark). On Trino nothing is remembered: an empty model
-    is recomputed whole, which is correct, only slower.
+    What a run of the model has seen of the shop's landings, its `_landed_through`: the
+    oldest of the watermarks remembered by the tables it reads (through views: the staging
+    views read a landing and its rule failures), each of which is the build time of the
+    landing it saw. A parent left behind by a partial selection (`dbt build -s` a landing and
+    a model below it, not the rules between) holds the watermark back, so that the next run
+    recomputes what the parent had not yet seen instead of taking it as done. In a build of
+    the whole path every table has seen the same landing build, so the watermark is that
+    build's time. The newest load time of the `entities`' landings instead (what each table
+    holds, not what it saw) on Trino, where nothing is remembered, and when a parent has not
+    remembered one yet (a warehouse built before it did); none in a unit test.
 #}
-{% macro remember_watermark(landed_through_sql) -%}
-    {%- if execute and target.type == 'duckdb' -%}
-        {{ watermarks_table() }}
-        insert or replace into duckhouse_meta.watermarks
-        select {{ sql_strings([this | string]) }}, {{ landed_through_sql }};
+{% macro shop_through(entities) -%}
+    {%- set landed = shop_landed_through(entities) -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{- return('cast(null as timestamp with time zone)') -}}
+    {%- endif -%}
+    {%- if target.type != 'duckdb' -%}
+        {{- return(landed) -}}
+    {%- endif -%}
+    (
+        select
+            case
+                when count(remembered.landed_through) = count(*)
+                    then min(remembered.landed_through)
+                else {{ landed }}
+            end
+        from (
+            values {% for parent in shop_upstream_tables(model.unique_id) -%}
+                ({{ sql_strings([parent]) }}){{ ', ' if not loop.last }}
+            {%- endfor %}
+        ) as parents (model)
+        left join duckhouse_meta.watermarks as remembered
+            on parents.model = remembered.model
+    )
+{%- endmacro %}
+
+{#-
+    The unique ids of the models materialised as tables that the node reads, directly or
+    through views.
+-#}
+{% macro shop_upstream_tables(node_id, found=none) -%}
+    {%- set found = [] if found is none else found -%}
+    {%- for parent_id in graph.nodes[node_id].depends_on.nodes if parent_id in graph.nodes -%}
+        {%- set parent = graph.nodes[parent_id] -%}
+        {%- if parent.resource_type != 'model' or parent_id in found -%}
+        {%- elif parent.config.materialized == 'view' -%}
+            {%- do shop_upstream_tables(parent_id, found) -%}
+        {%- else -%}
+            {%- do found.append(parent_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(found) -}}
+{%- endmacro %}
+
+{#
+    The post-hook of the shop's incremental models (in the run's transaction): the rows of
+    keys no line of `entity` holds any more go (shop_forget_stale_rows), then the run's
+    watermark (shop_through over `entities`) is remembered for the model -- a model that is
+    empty after its run (no line broke a rule) has no row to hold one.
+#}
+{% macro shop_finish_run(entity, entities) -%}
+    {%- if execute -%}
+        {{ shop_forget_stale_rows(entity, shop_through(entities)) }};
+        {{ remember_watermark(shop_through(entities)) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    The table of remembered watermarks; created from on-run-start too, before any model
-    runs (two models creating it at once in parallel threads would conflict).
+    Remembers `landed_through_sql` as the model's watermark (DuckDB's
+    duckhouse_meta.watermarks, by the model's unique id). On Trino nothing is remembered:
+    an empty model is recomputed whole, which is correct, only slower.
+#}
+{% macro remember_watermark(landed_through_sql) -%}
+    {%- if execute and target.type == 'duckdb' -%}
+        insert or replace into duckhouse_meta.watermarks
+        select {{ sql_strings([model.unique_id]) }}, {{ landed_through_sql }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    On-run-start (DuckDB): the table of remembered watermarks, created before any model runs
+    (two models creating it at once in parallel threads would conflict), and the build's
+    time (dbt's run_started_at) in duckhouse_meta.build_clock: the load time of every line
+    the shop's landings land in this build (duckhouse.ingest.shop.land_extract), the same
+    for the three entities.
 #}
 {% macro watermarks_table() -%}
     {%- if execute and target.type == 'duckdb' -%}
@@ -91,10 +160,36 @@
             model varchar primary key,
             landed_through timestamp with time zone
         );
+        create or replace table duckhouse_meta.build_clock as
+        select cast('{{ run_started_at }}' as timestamp with time zone) as loaded_at;
     {%- endif -%}
 {%- endmacro %}
 
-{#- The run's `_landed_through`: the newest load time of the shop's `entities`. -#}
+{#
+    The post-hook of the landings landed_shop__<entity> (DuckDB), in the build's
+    transaction with the lines the landing wrote: duckhouse.ingest.shop.land_extract marks
+    its run with a `build` row (or `rewrite` when the history changed) and each removed file
+    with a `removed` row (their lines are gone by the model's delete+insert on
+    `_source_file`), all with the build's load time. A rewrite gives every line that time
+    (the models below recompute everything); the build's time is remembered as the
+    landing's watermark (shop_through); the marks go. A build that fails or is killed before
+    its commit leaves the landing as it was.
+#}
+{% macro shop_finish_landing() -%}
+    {%- if execute -%}
+        update {{ this }} set _loaded_at = (
+            select max(marks._loaded_at) from {{ this }} as marks where marks._status = 'rewrite'
+        )
+        where exists (select 1 from {{ this }} as marks where marks._status = 'rewrite');
+        {{ remember_watermark(
+            "(select max(marks._loaded_at) from " ~ this ~ " as marks"
+            ~ " where marks._status in ('build', 'rewrite'))"
+        ) }};
+        delete from {{ this }} where _status in ('build', 'rewrite', 'removed')
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The newest load time of the shop's `entities`' landings, as a scalar subquery. -#}
 {% macro shop_landed_through(entities) -%}
     {%- set upstreams = [] -%}
     {%- for entity in entities -%}
@@ -104,17 +199,20 @@
 {%- endmacro %}
 
 {#
-    The post-hook of the shop's incremental models: forget_stale_rows over the landing of
-    `entity`, the one whose lines the model's rows are.
+    forget_stale_rows over the landing of `entity`, the one whose lines the model's rows
+    are; the rows of this run (`run_through`, its watermark) are never stale.
 #}
-{% macro shop_forget_stale_rows(entity) -%}
-    {{- forget_stale_rows(ref('landed_shop__' ~ entity), '_loaded_at', '_landed_through') -}}
+{% macro shop_forget_stale_rows(entity, run_through) -%}
+    {{- forget_stale_rows(
+        ref('landed_shop__' ~ entity), '_loaded_at', '_landed_through', run_through
+    ) -}}
 {%- endmacro %}
 
 {#
     The orders an incremental gold mart of the shop aggregates: those whose `key_sql` (over
-    `orders`: a day, a period, a customer) is the key of an order landed after `watermark`,
-    the keys the run recomputes; every order when the watermark is none. The fact's rows
+    `orders`: a day, a period, a customer) is the key of a line of orders landed after
+    `watermark` (the fact's and the landing's columns have the same names), the keys the
+    run recomputes; every order when the watermark is none. The fact's rows
     only change their enrichment between two landings that keep the history (an order's
     day, amount and customer are its first line's), so no other key moved.
 #}
@@ -122,7 +220,9 @@
     select * from {{ ref('fct_shop_orders') }} as orders
     {%- if watermark is not none %}
     where {{ key_sql }} in (
-        select {{ key_sql }} from {{ ref('fct_shop_orders') }} as orders
+        -- from the landed lines, also those the fact refused or no longer holds (a line a
+        -- run took in before the rules had checked it: a partial selection)
+        select {{ key_sql }} from {{ ref('landed_shop__orders') }} as orders
         where orders._loaded_at > {{ watermark }}
     )
     {%- endif %}

@@ -8,8 +8,11 @@ from __future__ import annotations
 import csv
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,11 +38,57 @@ def _registry(path: Path) -> None:
     )
 
 
-def _run(env: dict[str, str], *args: str) -> None:
+def _run(env: dict[str, str], *args: str, ok: bool | None = True) -> str:
+    """Run a command; assert it succeeds (`ok`), fails (not `ok`) or either (None)."""
     result = subprocess.run(
         list(args), cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False
     )
-    assert result.returncode == 0, f"{args}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+    output = f"{args}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+    assert ok is None or (result.returncode == 0) == ok, output
+    return output
+
+
+@dataclass
+class _Tenant:
+    """A generated shop tenant built in full once: its environment, its landing zone, its
+    warehouse, and the build command of the shop's path."""
+
+    env: dict[str, str]
+    shop: Path
+    warehouse: Path
+    build: list[str]
+    root: Path
+
+    def dbt(self, *args: str, ok: bool = True) -> str:
+        return _run(self.env, *self.build, *args, ok=ok)
+
+    def equals_a_rebuild(self) -> list[str]:
+        """The shop tables that differ from a --full-refresh rebuild of the same extracts
+        (which runs on a copy: the warehouse stays as the increments left it)."""
+        incremental = _shop_tables(self.warehouse)
+        kept = self.root / "incremental.duckdb"
+        shutil.copy(self.warehouse, kept)
+        self.dbt("--full-refresh")
+        full = _shop_tables(self.warehouse)
+        shutil.copy(kept, self.warehouse)
+        assert incremental.keys() == full.keys()
+        return [name for name in full if incremental[name] != full[name]]
+
+
+def _tenant(tmp_path: Path) -> _Tenant:
+    registry = tmp_path / "tenants.yml"
+    _registry(registry)
+    env = make_env(tmp_path, registry)
+    python = sys.executable
+    _run(env, python, "-m", "duckhouse.cli", "profiles")
+    _run(env, python, "-m", "duckhouse.cli", "shop", "generate", TENANT)
+    dbt = str(Path(python).parent / "dbt")
+    build = [dbt, "build", "-s", SHOP_PATH, "--target", TENANT, "--target-path",
+             str(tmp_path / "target")]  # fmt: skip
+    tenant = _Tenant(env, tmp_path / "data" / TENANT / "landing" / "shop",
+                     tmp_path / "data" / TENANT / f"{TENANT}.duckdb", build, tmp_path)  # fmt: skip
+    tenant.dbt("--full-refresh")
+    return tenant
 
 
 def _shop_tables(warehouse: Path) -> dict[str, list[tuple]]:
@@ -76,18 +125,8 @@ def test_incremental_shop_builds_equal_a_full_rebuild_after_any_sequence_of_deli
     path; after every day each rule-failure, quarantine, silver and gold table equals a
     --full-refresh rebuild of the same extracts (the rebuild runs on a copy: the increments
     accumulate)."""
-    registry = tmp_path / "tenants.yml"
-    _registry(registry)
-    env = make_env(tmp_path, registry)
-    python = sys.executable
-    dbt = str(Path(python).parent / "dbt")
-    _run(env, python, "-m", "duckhouse.cli", "profiles")
-    _run(env, python, "-m", "duckhouse.cli", "shop", "generate", TENANT)
-    shop = tmp_path / "data" / TENANT / "landing" / "shop"
-    warehouse = tmp_path / "data" / TENANT / f"{TENANT}.duckdb"
-    build = [dbt, "build", "-s", SHOP_PATH, "--target", TENANT, "--target-path",
-             str(tmp_path / "target")]  # fmt: skip
-    _run(env, *build, "--full-refresh")
+    tenant = _tenant(tmp_path)
+    shop, warehouse = tenant.shop, tenant.warehouse
     chance = random.Random(25)
     header, first_orders = _read(sorted((shop / "orders").glob("*.csv"))[0])
     next_id = max(int(row[0]) for row in first_orders if row[0].isdigit()) + 1
@@ -164,19 +203,12 @@ def test_incremental_shop_builds_equal_a_full_rebuild_after_any_sequence_of_deli
     # each kind of delivery alone once (in a seeded order), then seeded combinations
     days = [[step] for step in chance.sample(steps, k=len(steps))]
     days += [chance.sample(steps, k=chance.randint(2, 3)) for _ in range(2)]
-    kept = tmp_path / "incremental.duckdb"
     for day, chosen in enumerate(days):
         changes = [step() for step in chosen]
         built_at = _order_build_times(warehouse)
-        _run(env, *build)
-        incremental = _shop_tables(warehouse)
+        tenant.dbt()
         kept_orders = built_at.items() & _order_build_times(warehouse).items()
-        shutil.copy(warehouse, kept)
-        _run(env, *build, "--full-refresh")
-        full = _shop_tables(warehouse)
-        shutil.copy(kept, warehouse)
-        assert incremental.keys() == full.keys()
-        differ = [name for name in full if incremental[name] != full[name]]
+        differ = tenant.equals_a_rebuild()
         assert not differ, f"day {day} ({', '.join(changes)}): {differ} differ from a rebuild"
         if not rewrites & set(chosen):  # a day's deliveries leave most orders as they were
             assert kept_orders, f"day {day} ({', '.join(changes)}): every order was rebuilt"
@@ -189,3 +221,80 @@ def _order_build_times(warehouse: Path) -> dict[int, object]:
                 "select order_id, _landed_through from silver.fct_shop_orders"
             ).fetchall()
         )
+
+
+def _orders_file(tenant: _Tenant, name: str, repeated: int = 1) -> None:
+    """A new orders file: `repeated` lines that repeat landed order ids (which lose to the
+    landed lines: first line wins) and new orders of the same customers and products."""
+    header, rows = _read(sorted((tenant.shop / "orders").glob("*.csv"))[0])
+    new = [[str(900_000 + index), *row[1:]] for index, row in enumerate(rows[:5])]
+    # the repeats on another day and of another customer than the lines they repeat
+    repeats = [[*row[:1], rows[-1][1], *row[2:3], rows[-1][3], *row[4:]] for row in rows[:repeated]]
+    _write(tenant.shop / "orders" / name, header, [*repeats, *new])
+
+
+def test_a_partial_selection_leaves_nothing_a_full_build_does_not_heal(tmp_path) -> None:
+    """Building a landing and a model below it but not the rules between (`dbt build -s
+    landed_shop__orders`, then `-s fct_shop_orders`) lets the fact see lines the rules have
+    not checked yet: the next build of the path must recompute them, not take them as done
+    (each model's watermark is what its parents had seen, shop_through)."""
+    tenant = _tenant(tmp_path)
+    _orders_file(tenant, "orders_0500.csv", repeated=2)
+    select = [*tenant.build[:2], "-s"]
+    _run(tenant.env, *select, "landed_shop__orders", *tenant.build[4:])
+    # the fact takes the unchecked repeats in; its key test refuses that build
+    output = _run(tenant.env, *select, "fct_shop_orders", *tenant.build[4:], ok=False)
+    assert "FAIL 2 unique_per_landing_fct_shop_orders_order_id" in output
+    _run(tenant.env, *select, "mart_sales__daily_sales", *tenant.build[4:])
+    # the customers' path moves on while the orders' rules stay behind (the checks across
+    # the path may refuse these builds; the next whole build must heal them)
+    head, rows = _read(sorted((tenant.shop / "customers").glob("*.csv"))[0])
+    _write(tenant.shop / "customers" / "customers_0500.csv", head, [[*rows[0][:8], "vip"]])
+    for model in ("+dim_shop_customer", "landed_shop__orders"):
+        _run(tenant.env, *select, model, *tenant.build[4:], ok=None)
+    tenant.dbt()
+    assert not tenant.equals_a_rebuild()
+    with duckdb.connect(str(tenant.warehouse), read_only=True) as connection:
+        (repeats,) = connection.execute(
+            "select count(*) - count(distinct order_id) from silver.fct_shop_orders"
+        ).fetchone()
+    assert repeats == 0
+
+
+def _landed(tenant: _Tenant) -> dict[str, list[tuple]]:
+    return table_rows(tenant.warehouse, "table_name like 'landed_shop__%'", lambda column: False)
+
+
+def test_a_failed_or_killed_landing_leaves_the_landing_as_it_was(tmp_path) -> None:
+    """Every change a landing makes (new lines, removed files' lines, the restamp of a
+    rewritten history, its watermark) is one transaction of dbt's: a refused delivery
+    (every customers extract gone) and a build killed at any point change nothing, and the
+    next build lands what a full build would."""
+    tenant = _tenant(tmp_path)
+    before = _landed(tenant)
+    customers = sorted((tenant.shop / "customers").glob("*.csv"))
+    aside = tmp_path / "customers_aside"
+    aside.mkdir()
+    for path in customers:
+        path.rename(aside / path.name)
+    orders = sorted((tenant.shop / "orders").glob("*.csv"))
+    retracted = orders[-1].read_bytes() if len(orders) > 1 else None
+    if retracted is not None:
+        orders[-1].unlink()
+    output = tenant.dbt(ok=False)
+    assert "no customers extracts" in output
+    after = _landed(tenant)
+    assert after["bronze.landed_shop__customers"] == before["bronze.landed_shop__customers"]
+    for path in customers:
+        (aside / path.name).rename(path)
+    # a retraction and a new file, the build killed at points spread over its run
+    _orders_file(tenant, "orders_0700.csv")
+    for delay in (2.0, 4.0, 6.0, 8.0):
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        process = subprocess.Popen(tenant.build, cwd=PROJECT_DIR, env=tenant.env, **quiet)
+        time.sleep(delay)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+        process.wait()
+    tenant.dbt()
+    assert not tenant.equals_a_rebuild()

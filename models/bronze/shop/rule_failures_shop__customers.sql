@@ -9,10 +9,7 @@
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook=[
-            "{{ shop_forget_stale_rows('customers') }}",
-            "{{ remember_watermark(shop_landed_through(['customers'])) }}",
-        ],
+        post_hook="{{ shop_finish_run('customers', ['customers']) }}",
     )
 }}
 {{ shop_rule_failures('customers') }}

@@ -10,10 +10,7 @@
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook=[
-            "{{ shop_forget_stale_rows('orders') }}",
-            "{{ remember_watermark(shop_landed_through(['orders'])) }}",
-        ],
+        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
     )
 }}
 {{ shop_rule_failures('orders') }}

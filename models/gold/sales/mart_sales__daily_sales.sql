@@ -11,7 +11,7 @@
         incremental_strategy='delete+insert',
         unique_key='order_date',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['orders']) %}
@@ -72,7 +72,7 @@ final as (
             ~ 'over (order by days.order_date)',
             'lag(coalesce(per_day.revenue, 0)) over (order by days.order_date)'
         ) }} as revenue_growth,
-        {{ landed_through([(ref('fct_shop_orders'), '_landed_through')]) }} as _landed_through
+        {{ shop_through(['orders']) }} as _landed_through
     from days
     left join per_day
         on days.order_date = per_day.order_date

@@ -8,7 +8,7 @@
         incremental_strategy='delete+insert',
         unique_key='month_start',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
     )
 }}
 {{ sales_per_period('month', average_order_value=true) }}

@@ -7,7 +7,7 @@
         incremental_strategy='delete+insert',
         unique_key='week_start',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
     )
 }}
 {{ sales_per_period('week') }}

@@ -8,7 +8,7 @@
         incremental_strategy='delete+insert',
         unique_key='customer_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('customers') }}",
+        post_hook="{{ shop_finish_run('customers', ['customers']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['customers']) %}
@@ -18,7 +18,8 @@ with customers as (
     select * from {{ ref('stg_shop__customers') }}
     {%- if watermark is not none %}
     where customer_id in (
-        select changed.customer_id from {{ ref('stg_shop__customers') }} as changed
+        -- every new line, also one that breaks a rule (see fct_shop_orders)
+        select changed.customer_id from {{ ref('landed_shop__customers') }} as changed
         where changed._loaded_at > {{ watermark }}
     )
     {%- endif %}
@@ -51,7 +52,7 @@ final as (
         segment,
         _source_file,
         _line,
-        {{ shop_landed_through(['customers']) }} as _landed_through
+        {{ shop_through(['customers']) }} as _landed_through
     from latest_first
     where recency = 1
 

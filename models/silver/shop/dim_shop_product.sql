@@ -8,7 +8,7 @@
         incremental_strategy='delete+insert',
         unique_key='product_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('products') }}",
+        post_hook="{{ shop_finish_run('products', ['products']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['products']) %}
@@ -18,7 +18,8 @@ with products as (
     select * from {{ ref('stg_shop__products') }}
     {%- if watermark is not none %}
     where product_id in (
-        select changed.product_id from {{ ref('stg_shop__products') }} as changed
+        -- every new line, also one that breaks a rule (see fct_shop_orders)
+        select changed.product_id from {{ ref('landed_shop__products') }} as changed
         where changed._loaded_at > {{ watermark }}
     )
     {%- endif %}
@@ -47,7 +48,7 @@ final as (
         stock,
         _source_file,
         _line,
-        {{ shop_landed_through(['products']) }} as _landed_through
+        {{ shop_through(['products']) }} as _landed_through
     from latest_first
     where recency = 1
 

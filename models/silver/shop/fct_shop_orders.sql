@@ -13,7 +13,7 @@
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook="{{ shop_finish_run('orders', ['orders', 'customers', 'products']) }}",
     )
 }}
 {%- set watermark = shop_watermark(entities) %}
@@ -24,7 +24,9 @@ with orders as (
     {%- if watermark is not none %}
     where
         order_id in (
-            select new_lines.order_id from {{ ref('stg_shop__orders') }} as new_lines
+            -- every new line, also one that breaks a rule: a run that took it in before
+            -- the rules had checked it (a partial selection) is mended
+            select new_lines.order_id from {{ ref('landed_shop__orders') }} as new_lines
             where new_lines._loaded_at > {{ watermark }}
         )
         or customer_id in (
@@ -75,11 +77,7 @@ final as (
         orders._source_file,
         orders._line,
         orders._loaded_at,
-        {{ landed_through([
-            (ref('landed_shop__orders'), '_loaded_at'),
-            (ref('dim_shop_customer'), '_landed_through'),
-            (ref('dim_shop_product'), '_landed_through'),
-        ]) }} as _landed_through
+        {{ shop_through(entities) }} as _landed_through
     from orders
     -- customer_id and product_id are the dimensions' keys: no fan-out
     left join customers

@@ -11,7 +11,7 @@
         incremental_strategy='delete+insert',
         unique_key='customer_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_forget_stale_rows('orders') }}",
+        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['orders']) %}
@@ -31,7 +31,7 @@ final as (
         min(order_date) as first_order_date,
         max(order_date) as last_order_date,
         count(distinct order_date) as days_active,
-        {{ landed_through([(ref('fct_shop_orders'), '_landed_through')]) }} as _landed_through
+        {{ shop_through(['orders']) }} as _landed_through
     from orders
     where not is_cancelled
     group by customer_id

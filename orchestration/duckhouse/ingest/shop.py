@@ -548,14 +548,18 @@ def land_extract_rows(  # noqa: ANN201
     entity: str,
     landed: dict[str, str] | None = None,
     tenant_id: str | None = None,
+    loaded_at: str = "current_timestamp",
+    removed: list[str] | None = None,
 ):
     """The records of the extracts (see _extract_sql) as a relation, and whether they
-    rewrite the history landed before."""
+    rewrite the history landed before. With `removed` (the landed files no longer in the
+    zone; a list, possibly empty), marks for the landing's post-hook too (_marks_sql)."""
     (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
     # a record's line is its position in the read: the read must keep the file's order
     session.execute("set preserve_insertion_order = true")
     try:
-        sql, rewritten = _extract_sql(session, root, entity, landed, tenant_id)
+        sql, rewritten = _extract_sql(session, root, entity, landed, tenant_id, loaded_at,
+                                      removed)  # fmt: skip
     finally:
         session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
     return session.sql(sql), rewritten
@@ -567,12 +571,14 @@ def _extract_sql(
     entity: str,
     landed: dict[str, str] | None,
     tenant_id: str | None,
+    loaded_at: str = "current_timestamp",
+    removed: list[str] | None = None,
 ) -> tuple[str, bool]:
     """Every record of the extract files of `entity`, as one relation: the declared, typed
     columns plus `_source_file`, `_file_sequence`, `_file_signature` (a hash of the file),
     `_line` (where the record starts; the header is line 1), `_line_count` (the physical
     lines it spans), `_status` (`landed` or `rejected`), `_reject_rule`, `_reject_column`,
-    `_reject_reason`, `_raw_line` and `_loaded_at`.
+    `_reject_reason`, `_raw_line` and `_loaded_at` (`loaded_at`, an SQL expression).
     Nothing is dropped and nothing is changed: a record lands only when every value
     converts exactly under the contract; otherwise it is rejected with its reason, and a
     file whose header breaks the contract rejects every one of its records.
@@ -611,12 +617,16 @@ def _extract_sql(
         parts.append(sql)
     typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
     parts.append(f"select {typed}, {_EMPTY_COLUMNS} limit 0")
+    if removed is not None:
+        marks = [(path, "removed") for path in removed]
+        marks.append((None, "rewrite" if removed or rewritten else "build"))
+        parts.append(_marks_sql(entity, marks))
     lines = " union all by name ".join(f"({p})" for p in parts)
     sql = (
         f"select * replace (cast(_line as bigint) as _line, "
         f"cast(_line_count as integer) as _line_count, "
         f"cast(_file_sequence as bigint) as _file_sequence), "
-        f"current_timestamp as _loaded_at from ({lines})"
+        f"{loaded_at} as _loaded_at from ({lines})"
     )
     return sql, rewritten
 
@@ -631,19 +641,37 @@ def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict
     ).fetchall())  # fmt: skip
 
 
-def forget_removed_files(session: duckdb.DuckDBPyConnection, relation: str, root: Path,
-                         entity: str) -> bool:  # fmt: skip
-    """Delete from a landed table the lines of files that are no longer extracts of the zone
-    (removed, renamed, or now a link), so that an incremental build lands what a full build
-    would: the records of the extracts present, no others. Whether there were any."""
-    present = [str(path) for path in extract_files(root, entity)]
-    session.execute("create or replace temp table shop_present (path varchar)")
-    if present:
-        session.executemany("insert into shop_present values (?)", [(p,) for p in present])
-    (deleted,) = session.execute(
-        f"delete from {relation} where _source_file not in (select path from shop_present)"
-    ).fetchone()
-    return deleted > 0
+def build_clock(session: duckdb.DuckDBPyConnection) -> str:
+    """The load time of this build's lines, as an SQL literal: the build's start, which
+    on-run-start wrote to duckhouse_meta.build_clock (macros/shop_incremental.sql), the same
+    for every entity; the current time where no build wrote one."""
+    try:
+        (clock,) = session.execute(
+            "select cast(loaded_at as varchar) from duckhouse_meta.build_clock"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return "current_timestamp"
+    return f"cast('{clock}' as timestamp with time zone)"
+
+
+def _marks_sql(entity: str, marks: list[tuple[str | None, str]]) -> str:
+    """Rows that are no lines, for the landing's post-hook (shop_finish_landing): `_status`
+    `build` or `rewrite` (the history changed) for the run, `removed` for each removed file
+    (whose lines the model's delete+insert on `_source_file` then removes)."""
+    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
+    rows = ", ".join(
+        f"({'null' if path is None else sql_string(path)}, {sql_string(status)})"
+        for path, status in marks
+    )
+    others = ", ".join(
+        column
+        for column in _EMPTY_COLUMNS.split(", ")
+        if not column.endswith((" as _source_file", " as _status"))
+    )
+    return (
+        f"select {typed}, {others}, marks._source_file, marks._status "
+        f"from (values {rows}) as marks (_source_file, _status)"
+    )
 
 
 def land_extract(  # noqa: ANN201
@@ -654,24 +682,29 @@ def land_extract(  # noqa: ANN201
     tenant_id: str | None = None,
 ):
     """The body of the `landed_shop__<entity>` models: every record of the extracts on a
-    full build; on an incremental one, in the build's transaction (all of it lands, or
-    none), the records of removed files deleted and only new and changed files read. The
-    dates must fit the tenant's window (the model passes its id: dbt gives a Python model
-    only the config its own file reads).
+    full build; on an incremental one only the new and changed files are read, and each
+    removed file is marked for removal. The dates must fit the tenant's window (the model
+    passes its id: dbt gives a Python model only the config its own file reads).
 
-    The models below follow the landing by `_loaded_at` (macros/shop_incremental.sql): a
-    day's new files add lines with a newer load time and change nothing landed before.
-    When the history itself changes (a file removed or changed in place, or a new one
-    delivered before a landed one) every line kept gets the new load time too, and each
-    model below recomputes everything, as a full build would."""
+    Nothing is written here: the model's delete+insert and its post-hook
+    (shop_finish_landing), in one transaction of dbt's, replace the lines of changed
+    files, remove those of removed files and restamp the history -- a failed or killed
+    build leaves the landing as it was.
+
+    Every line of a build has the build's load time (build_clock). The models below follow
+    the landing by `_loaded_at` (macros/shop_incremental.sql): a day's new files add lines
+    with a newer load time and change nothing landed before. When the history itself
+    changes (a file removed or changed in place, or a new one delivered before a landed one)
+    every line kept gets the new load time too, and each model below recomputes
+    everything, as a full build would."""
+    loaded_at = build_clock(session)
     landed = None
-    removed = False
+    removed: list[str] = []
     if dbt.is_incremental:
-        removed = forget_removed_files(session, str(dbt.this), root, entity)
         landed = landed_signatures(session, str(dbt.this))
-    relation, rewritten = land_extract_rows(session, root, entity, landed, tenant_id)
-    if removed or rewritten:
-        session.execute(f"update {dbt.this} set _loaded_at = current_timestamp")
+        present = {str(path) for path in extract_files(root, entity)}
+        removed = sorted(path for path in landed if path not in present)
+    relation, _ = land_extract_rows(session, root, entity, landed, tenant_id, loaded_at, removed)
     return relation
 
 
