@@ -49,10 +49,8 @@
     On any other run every row is at least that new: nothing is deleted. A row without a
     watermark was built before the model kept one (a table before it was incremental):
     the first incremental run, its watermark before every landing, recomputes every key.
-    `written_through`: the watermark of the run's own rows, which are never stale (a run
-    whose watermark a parent held back, shop_through, writes older ones than the upstream's).
 #}
-{% macro forget_stale_rows(upstream, upstream_column, column, written_through=none) -%}
+{% macro forget_stale_rows(upstream, upstream_column, column) -%}
     {%- if execute -%}
         delete from {{ this }}
         where
@@ -61,9 +59,6 @@
             or {{ column }} < (
                 select min(oldest.{{ upstream_column }}) from {{ upstream }} as oldest
             )
-            {%- if written_through is not none %}
-            and {{ column }} < {{ written_through }}
-            {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,13 +1,12 @@
 {#
     The incremental models of the shop's path follow the landing by `_loaded_at`
     (landed_shop__<entity>): a day's new extract files add lines with a newer load time and
-    leave every line landed before as it was. Each model's rows carry `_landed_through`, the
-    newest load time of the entities it reads when its run ran; its next run recomputes the
-    keys of the lines loaded after that watermark (delete+insert by the model's key).
+    leave every line landed before as it was. Each model's rows carry `_landed_through`, what
+    its run had seen of the landings (shop_through); its next run recomputes the keys of the
+    lines loaded after that watermark (delete+insert by the model's key).
     When the history changed (a file removed or corrected in place, or a new one delivered
     before a landed one: duckhouse.ingest.shop.land_extract) every landed line has a new
-    load time: the run recomputes everything, and forget_stale_rows removes the rows of keys
-    no line holds any more.
+    load time: the run recomputes everything, from an empty table (shop_start_run).
 #}
 
 {#
@@ -122,16 +121,24 @@
 {%- endmacro %}
 
 {#
-    The post-hook of the shop's incremental models (in the run's transaction): the rows of
-    keys no line of `entity` holds any more go (shop_forget_stale_rows), then the run's
-    watermark (shop_through over `entities`) is remembered for the model -- a model that is
+    The pre-hook of the shop's incremental models (in the run's transaction): a run that
+    recomputes everything on an incremental build (shop_watermark is none: the history of
+    its entities changed, or the table predates its watermark) starts from an empty table,
+    so that it holds what a full build would -- no row of a key no line holds any more.
+#}
+{% macro shop_start_run(entities) -%}
+    {%- if execute and is_incremental() and shop_watermark(entities) is none -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The post-hook of the shop's incremental models (in the run's transaction): the run's
+    watermark (shop_through over `entities`) remembered for the model -- a model that is
     empty after its run (no line broke a rule) has no row to hold one.
 #}
-{% macro shop_finish_run(entity, entities) -%}
-    {%- if execute -%}
-        {{ shop_forget_stale_rows(entity, shop_through(entities)) }};
-        {{ remember_watermark(shop_through(entities)) }}
-    {%- endif -%}
+{% macro shop_finish_run(entities) -%}
+    {{- remember_watermark(shop_through(entities)) -}}
 {%- endmacro %}
 
 {#
@@ -160,8 +167,12 @@
             model varchar primary key,
             landed_through timestamp with time zone
         );
+        {#- after every watermark remembered, should the machine's clock have gone back -#}
         create or replace table duckhouse_meta.build_clock as
-        select cast('{{ run_started_at }}' as timestamp with time zone) as loaded_at;
+        select greatest(
+            cast('{{ run_started_at }}' as timestamp with time zone),
+            (select max(landed_through) from duckhouse_meta.watermarks) + interval 1 microsecond
+        ) as loaded_at;
     {%- endif -%}
 {%- endmacro %}
 
@@ -196,16 +207,6 @@
         {%- do upstreams.append((ref('landed_shop__' ~ entity), '_loaded_at')) -%}
     {%- endfor -%}
     {{- landed_through(upstreams) -}}
-{%- endmacro %}
-
-{#
-    forget_stale_rows over the landing of `entity`, the one whose lines the model's rows
-    are; the rows of this run (`run_through`, its watermark) are never stale.
-#}
-{% macro shop_forget_stale_rows(entity, run_through) -%}
-    {{- forget_stale_rows(
-        ref('landed_shop__' ~ entity), '_loaded_at', '_landed_through', run_through
-    ) -}}
 {%- endmacro %}
 
 {#

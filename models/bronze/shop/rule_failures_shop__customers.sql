@@ -9,7 +9,8 @@
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('customers', ['customers']) }}",
+        pre_hook="{{ shop_start_run(['customers']) }}",
+        post_hook="{{ shop_finish_run(['customers']) }}",
     )
 }}
 {{ shop_rule_failures('customers') }}

@@ -10,7 +10,8 @@
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
+        pre_hook="{{ shop_start_run(['orders']) }}",
+        post_hook="{{ shop_finish_run(['orders']) }}",
     )
 }}
 {{ shop_rule_failures('orders') }}

@@ -9,7 +9,8 @@
         incremental_strategy='delete+insert',
         unique_key=['_source_file', '_line'],
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('products', ['products']) }}",
+        pre_hook="{{ shop_start_run(['products']) }}",
+        post_hook="{{ shop_finish_run(['products']) }}",
     )
 }}
 {{ shop_rule_failures('products') }}

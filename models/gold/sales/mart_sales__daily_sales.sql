@@ -11,7 +11,8 @@
         incremental_strategy='delete+insert',
         unique_key='order_date',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
+        pre_hook="{{ shop_start_run(['orders']) }}",
+        post_hook="{{ shop_finish_run(['orders']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['orders']) %}

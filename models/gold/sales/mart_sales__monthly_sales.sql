@@ -8,7 +8,8 @@
         incremental_strategy='delete+insert',
         unique_key='month_start',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('orders', ['orders']) }}",
+        pre_hook="{{ shop_start_run(['orders']) }}",
+        post_hook="{{ shop_finish_run(['orders']) }}",
     )
 }}
 {{ sales_per_period('month', average_order_value=true) }}

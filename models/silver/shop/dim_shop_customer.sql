@@ -8,7 +8,8 @@
         incremental_strategy='delete+insert',
         unique_key='customer_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('customers', ['customers']) }}",
+        pre_hook="{{ shop_start_run(['customers']) }}",
+        post_hook="{{ shop_finish_run(['customers']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['customers']) %}

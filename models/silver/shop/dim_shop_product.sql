@@ -8,7 +8,8 @@
         incremental_strategy='delete+insert',
         unique_key='product_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('products', ['products']) }}",
+        pre_hook="{{ shop_start_run(['products']) }}",
+        post_hook="{{ shop_finish_run(['products']) }}",
     )
 }}
 {%- set watermark = shop_watermark(['products']) %}

@@ -13,7 +13,8 @@
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='append_new_columns',
-        post_hook="{{ shop_finish_run('orders', ['orders', 'customers', 'products']) }}",
+        pre_hook="{{ shop_start_run(['orders', 'customers', 'products']) }}",
+        post_hook="{{ shop_finish_run(['orders', 'customers', 'products']) }}",
     )
 }}
 {%- set watermark = shop_watermark(entities) %}

@@ -534,6 +534,9 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
     return signature, _rows_sql(entity, table, zone_file, signature, header_problem, dates)
 
 
+MARKS = "('build', 'rewrite', 'removed')"  # the `_status` of the marks (_marks_sql)
+
+
 _EMPTY_COLUMNS = (
     "null::varchar as _source_file, null::bigint as _file_sequence, "
     "null::varchar as _file_signature, null::bigint as _line, null::integer as _line_count, "
@@ -636,8 +639,11 @@ def landed_signatures(session: duckdb.DuckDBPyConnection, relation: str) -> dict
     columns = {row[0] for row in session.execute(f"describe {relation}").fetchall()}
     if "_file_signature" not in columns:
         return {}
+    # (marks the landing's post-hook did not delete: the first build, created by this
+    # cursor, killed before the post-hook ran)
     return dict(session.execute(
-        f"select _source_file, any_value(_file_signature) from {relation} group by all"
+        f"select _source_file, any_value(_file_signature) from {relation} "
+        f"where _status not in {MARKS} group by all"
     ).fetchall())  # fmt: skip
 
 
