@@ -623,7 +623,7 @@ def _extract_sql(
     if removed is not None:
         marks = [(path, "removed") for path in removed]
         marks.append((None, "rewrite" if removed or rewritten else "build"))
-        parts.append(_marks_sql(entity, marks))
+        parts.append(_marks_sql(marks))
     lines = " union all by name ".join(f"({p})" for p in parts)
     sql = (
         f"select * replace (cast(_line as bigint) as _line, "
@@ -660,24 +660,16 @@ def build_clock(session: duckdb.DuckDBPyConnection) -> str:
     return f"cast('{clock}' as timestamp with time zone)"
 
 
-def _marks_sql(entity: str, marks: list[tuple[str | None, str]]) -> str:
+def _marks_sql(marks: list[tuple[str | None, str]]) -> str:
     """Rows that are no lines, for the landing's post-hook (shop_finish_landing): `_status`
     `build` or `rewrite` (the history changed) for the run, `removed` for each removed file
-    (whose lines the model's delete+insert on `_source_file` then removes)."""
-    typed = ", ".join(f"cast(null as {t}) as {c}" for c, t in CONTRACT[entity].items())
+    (whose lines the model's delete+insert on `_source_file` then removes); every other
+    column null (the union by name fills them)."""
     rows = ", ".join(
         f"({'null' if path is None else sql_string(path)}, {sql_string(status)})"
         for path, status in marks
     )
-    others = ", ".join(
-        column
-        for column in _EMPTY_COLUMNS.split(", ")
-        if not column.endswith((" as _source_file", " as _status"))
-    )
-    return (
-        f"select {typed}, {others}, marks._source_file, marks._status "
-        f"from (values {rows}) as marks (_source_file, _status)"
-    )
+    return f"select * from (values {rows}) as marks (_source_file, _status)"
 
 
 def land_extract(  # noqa: ANN201
