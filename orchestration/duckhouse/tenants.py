@@ -39,6 +39,12 @@ class RegistryError(ValueError):
 
 LINT_TARGET = "lint"
 TRINO_SUFFIX = "_trino"
+# the databases the project attaches beside a tenant's warehouse (which is attached under
+# the tenant's id): a tenant of one of these names would collide with it
+LAKE_ALIAS = "lake"  # the tenant's Iceberg catalog (duckhouse.services.publish)
+STAGED_ALIAS = "staged"  # the copy a publish writes before it is swapped in
+PG_ALIAS = "tpch_pg"  # the attached PostgreSQL database, in a postgres tenant's target
+SOURCE_ALIAS = "src"  # PostgreSQL attached to read or seed a source (ingest, simulate)
 RESERVED_TENANT_IDS: dict[str, str] = {
     LINT_TARGET: "the in-memory dbt target sqlfluff compiles with",
     "duckhouse": "the dbt profile's and the Parquet bucket's name",
@@ -53,6 +59,10 @@ RESERVED_TENANT_IDS: dict[str, str] = {
     "information_schema": "a catalog schema name",
     "pg_catalog": "a catalog schema name",
     "screenshots": "the test artifacts' folder in target/, next to the tenants' own",
+    **dict.fromkeys(
+        (LAKE_ALIAS, STAGED_ALIAS, PG_ALIAS, SOURCE_ALIAS),
+        "the name of a database the project attaches beside a tenant's warehouse",
+    ),
     **dict.fromkeys(
         (
             "bronze",

@@ -45,7 +45,8 @@ from duckhouse.warehouse.sandbox import Plugin
 ATTACKER, VICTIM = "tiny_a", "tiny_b"
 COLLIDING_IDS = ["lint", "postgres", "dagster", "anonymous", "admin", "duckhouse", "main",
                  "memory", "system", "temp", "tiny_a_trino", "t_", "a__b", "x_s3alias",
-                 "finance", "bronze", "gold_sales", "landing_x", "screenshots"]  # fmt: skip
+                 "finance", "bronze", "gold_sales", "landing_x", "screenshots", "lake",
+                 "staged", "tpch_pg", "src"]  # fmt: skip
 
 
 def _victim_files(house: Lakehouse) -> dict[str, tuple]:

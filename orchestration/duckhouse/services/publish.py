@@ -28,13 +28,13 @@ from duckhouse.services.objectstore import (
     tenant_credentials,
 )
 from duckhouse.sqltext import sql_identifier, sql_string
-from duckhouse.tenants import validate_tenant_id
+from duckhouse.tenants import LAKE_ALIAS, STAGED_ALIAS, validate_tenant_id
 from duckhouse.warehouse.readers import connect_sandboxed
 
 # what is published: the gold marts and the finance and marketing views
 PUBLISHED_SCHEMAS = ("finance", "marketing")
 PUBLISHED_SCHEMA_PREFIX = "gold_"
-LAKE = "lake"  # the tenant's Iceberg catalog, attached under this name
+LAKE = LAKE_ALIAS  # the tenant's Iceberg catalog, attached under this name
 
 
 @dataclass(frozen=True)
@@ -118,14 +118,14 @@ def _stage(tenant_id: str, warehouse: Path, copy: Path) -> list[tuple[str, str]]
     sandboxed connection confined to the staging folder."""
     with connect_sandboxed(warehouse, read_only=True, allowed=(copy.parent,)) as source:
         relations = published_relations(source, tenant_id)
-        source.execute(f"attach {sql_string(copy)} as staged (read_write)")
+        source.execute(f"attach {sql_string(copy)} as {STAGED_ALIAS} (read_write)")
         for schema, name in relations:
             relation = f"{sql_identifier(schema)}.{sql_identifier(name)}"
-            source.execute(f"create schema if not exists staged.{sql_identifier(schema)}")
+            source.execute(f"create schema if not exists {STAGED_ALIAS}.{sql_identifier(schema)}")
             source.execute(
-                f"create table staged.{relation} as select * from {tenant_id}.{relation}"
+                f"create table {STAGED_ALIAS}.{relation} as select * from {tenant_id}.{relation}"
             )
-        source.execute("detach staged")
+        source.execute(f"detach {STAGED_ALIAS}")
     return relations
 
 

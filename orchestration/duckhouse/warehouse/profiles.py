@@ -11,10 +11,9 @@ import yaml
 
 from duckhouse.extensions import install_extensions
 from duckhouse.paths import data_dir
-from duckhouse.tenants import LINT_TARGET, TRINO_SUFFIX, Tenant
+from duckhouse.tenants import LINT_TARGET, PG_ALIAS, TRINO_SUFFIX, Tenant
 
 PROFILE_NAME = "duckhouse"
-PG_ALIAS = "tpch_pg"  # the attached PostgreSQL database, in every postgres tenant's target
 PG_SECRET = "tpch_pg_secret"
 EXTENSION_DIR_NAME = ".duckdb_extensions"
 _HEADER = """\
