@@ -1,4 +1,5 @@
--- Grain: one row per product with orders that were not cancelled.
+-- Grain: one row per product with orders that were not cancelled, with its current name
+-- and category (dim_shop_product).
 with orders as (
 
     select * from {{ ref('fct_shop_orders') }}
@@ -6,13 +7,16 @@ with orders as (
 
 ),
 
+products as (
+
+    select * from {{ ref('dim_shop_product') }}
+
+),
+
 per_product as (
 
     select
         product_id,
-        -- one name and category per product (silver): min() picks it on every engine
-        min(product_name) as product_name,
-        min(product_category) as product_category,
         count(*) as orders,
         sum(quantity) as units,
         sum(revenue) as revenue,
@@ -28,17 +32,21 @@ final as (
 
     select
         {{ tenant_id_literal() }} as tenant_id,
-        product_id,
-        product_name,
-        product_category,
-        orders,
-        units,
-        {{ to_money('revenue') }} as revenue,
-        min_unit_price,
-        max_unit_price,
-        unique_customers,
-        {{ safe_ratio('revenue', 'sum(revenue) over ()') }} as revenue_share
+        per_product.product_id,
+        products.product_name,
+        products.category as product_category,
+        per_product.orders,
+        per_product.units,
+        {{ to_money('per_product.revenue') }} as revenue,
+        per_product.min_unit_price,
+        per_product.max_unit_price,
+        per_product.unique_customers,
+        {{ safe_ratio('per_product.revenue', 'sum(per_product.revenue) over ()') }}
+            as revenue_share
     from per_product
+    -- product_id is the dimension's key: no fan-out
+    left join products
+        on per_product.product_id = products.product_id
 
 )
 

@@ -1,5 +1,5 @@
 -- Grain: one row per country and state of the customers who ordered (orders not
--- cancelled).
+-- cancelled), where each customer lives now (dim_shop_customer).
 with orders as (
 
     select * from {{ ref('fct_shop_orders') }}
@@ -7,16 +7,25 @@ with orders as (
 
 ),
 
+customers as (
+
+    select * from {{ ref('dim_shop_customer') }}
+
+),
+
 per_region as (
 
     select
-        customer_country as country,
-        customer_state as state,
+        customers.country,
+        customers.state,
         count(*) as orders,
-        sum(revenue) as revenue,
-        count(distinct customer_id) as customers
+        sum(orders.revenue) as revenue,
+        count(distinct orders.customer_id) as customers
     from orders
-    group by customer_country, customer_state
+    -- customer_id is the dimension's key: no fan-out
+    left join customers
+        on orders.customer_id = customers.customer_id
+    group by customers.country, customers.state
 
 ),
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -27,6 +28,39 @@ def read_regular(path: Path) -> bytes:
     """Every byte of a regular file (see open_regular)."""
     with os.fdopen(open_regular(path), "rb") as handle:
         return handle.read()
+
+
+def copy_regular(path: Path, directory: Path) -> Path:
+    """A private copy (0600, in `directory`) of a regular file (see open_regular), made by
+    the kernel (copy_file_range: no pass through Python). What is read from the copy is
+    what the copy holds, whatever the delivered path becomes meanwhile."""
+    directory.mkdir(mode=0o700, exist_ok=True)
+    source = open_regular(path)
+    try:
+        target, name = tempfile.mkstemp(dir=directory, suffix=".copy")
+        try:
+            size = os.fstat(source).st_size
+            copied = 0
+            try:
+                while copied < size and (n := os.copy_file_range(source, target, size - copied)):
+                    copied += n
+            except OSError:  # a file system without it: the plain way, from the start
+                os.lseek(source, 0, os.SEEK_SET)
+                os.ftruncate(target, 0)
+                os.lseek(target, 0, os.SEEK_SET)
+                while block := os.read(source, BLOCK):
+                    os.write(target, block)
+            # a file still growing: the rest too, so the copy is the file as read to its end
+            while block := os.read(source, BLOCK):
+                os.write(target, block)
+        except BaseException:
+            os.close(target)
+            os.unlink(name)
+            raise
+        os.close(target)
+        return Path(name)
+    finally:
+        os.close(source)
 
 
 def bytes_signature(raw: bytes) -> str:

@@ -19,7 +19,6 @@ import codecs
 import csv
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,7 +27,13 @@ from typing import Any
 
 import duckdb
 
-from duckhouse.ingest.files import bytes_signature, file_signature, printable, read_regular
+from duckhouse.ingest.files import (
+    bytes_signature,
+    copy_regular,
+    file_signature,
+    printable,
+    read_regular,
+)
 from duckhouse.paths import landing_dir, registry_path
 from duckhouse.project import project_var
 from duckhouse.sqltext import sql_string
@@ -244,34 +249,24 @@ def _fast_path_fits(data: bytes) -> bool:
     return True
 
 
-def _lines_fast(session: duckdb.DuckDBPyConnection, data: bytes, work: Path, table: str) -> None:
-    """The physical lines of `data` -- the bytes already read and hashed --, read by DuckDB
-    from a private copy in `work` (the tenant's own folder, outside every landing zone):
-    DuckDB never opens the delivered path, which could be a link by now."""
-    work.mkdir(mode=0o700, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=work, suffix=".csv", delete=False) as copy:
-        copy.write(data)
-    try:
-        session.execute(
-            f"create or replace temp table {table}_read as select * from read_csv(?, "
-            "columns = {'text': 'VARCHAR'}, header = false, auto_detect = false, "
-            f"delim = {sql_string(_SEPARATOR)}, quote = '', escape = '', new_line = '\\n', "
-            "max_line_size = 100000000, compression = 'none')",
-            [copy.name],
-        )
-    finally:
-        os.unlink(copy.name)
-    # the lines are stored once; splitting them into fields is left to the one query
+def _lines_fast(session: duckdb.DuckDBPyConnection, copy: Path, table: str) -> None:
+    """The physical lines of `copy` -- a private copy of the bytes already read and hashed,
+    in the tenant's own folder outside every landing zone --, read by DuckDB: DuckDB never
+    opens the delivered path, which could be a link by now."""
+    session.execute(
+        f"create or replace temp table {table}_text as select * from read_csv(?, "
+        "columns = {'raw': 'VARCHAR'}, header = false, auto_detect = false, "
+        f"delim = {sql_string(_SEPARATOR)}, quote = '', escape = '', new_line = '\\n', "
+        "max_line_size = 100000000, compression = 'none')",
+        [str(copy)],
+    )
+    # the lines are stored once, in the order read (preserve_insertion_order: the line
+    # number is the row's position); splitting them into fields is left to the one query
     # that reads them (a stored list column costs more to write and read than the split)
-    session.execute(f"""
-        create or replace temp table {table}_text as
-        select rowid + 1 as line, text as raw from {table}_read
-    """)
-    session.execute(f"drop table {table}_read")
     session.execute(f"""
         create or replace temp view {table} as
         select
-            line,
+            rowid + 1 as line,
             1 as span,
             raw,
             case when raw is not null then string_split(raw, ',') end as fields,
@@ -503,28 +498,37 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
                index: int, dates: tuple[date, date]) -> tuple[str, str]:  # fmt: skip
     """(signature, the SQL of the file's rows) for one extract file."""
     path = zone_file.path
+    work = _work_dir(zone_file)
     try:
-        raw = read_regular(path)  # never through a link swapped in since the scan
+        copy = copy_regular(path, work)  # never through a link swapped in since the scan
     except OSError as exc:
         return "unreadable", _file_row_sql(entity, zone_file, "unreadable",
                                            f"file not readable: {exc.strerror}")  # fmt: skip
-    signature = bytes_signature(raw)
     try:
-        data = _gunzip(raw) if path.name.lower().endswith(".gz") else raw
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        return signature, _file_row_sql(entity, zone_file, signature,
-                                        f"not a readable gzip file: {exc}")  # fmt: skip
-    if not data:
-        return signature, _file_row_sql(entity, zone_file, signature,
-                                        "empty file (0 bytes): no header, no lines")  # fmt: skip
-    table = f"shop_lines_{index}"
-    if _fast_path_fits(data):
-        _lines_fast(session, data, _work_dir(zone_file), table)
-        (lines,) = session.execute(f"select count(*) from {table}").fetchone()
-        if lines != count_lines(data):  # never expected: then read it the careful way
+        raw = copy.read_bytes()
+        signature = bytes_signature(raw)
+        compressed = path.name.lower().endswith(".gz")
+        try:
+            data = _gunzip(raw) if compressed else raw
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
+            return signature, _file_row_sql(entity, zone_file, signature,
+                                            f"not a readable gzip file: {exc}")  # fmt: skip
+        if not data:
+            empty = "empty file (0 bytes): no header, no lines"
+            return signature, _file_row_sql(entity, zone_file, signature, empty)
+        table = f"shop_lines_{index}"
+        if _fast_path_fits(data):
+            if compressed:  # DuckDB reads the decompressed bytes, from a copy of its own
+                copy.write_bytes(data)
+            _lines_fast(session, copy, table)
+            (lines,) = session.execute(f"select count(*) from {table}").fetchone()
+            # no CR on the fast path: LF ends every line, and a last line may have no end
+            if lines != data.count(b"\n") + (not data.endswith(b"\n")):
+                _lines_python(session, data, table)  # never expected: read the careful way
+        else:
             _lines_python(session, data, table)
-    else:
-        _lines_python(session, data, table)
+    finally:
+        copy.unlink(missing_ok=True)
     header = session.execute(f"select fields, problem, raw from {table} where line = 1").fetchone()
     names, problem, text = header if header else ([], "no header", "")
     columns = COLUMNS[entity]
