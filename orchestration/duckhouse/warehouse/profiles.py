@@ -16,6 +16,8 @@ from duckhouse.tenants import LINT_TARGET, PG_ALIAS, TRINO_SUFFIX, Tenant
 PROFILE_NAME = "duckhouse"
 PG_SECRET = "tpch_pg_secret"
 EXTENSION_DIR_NAME = ".duckdb_extensions"
+# per warehouse, per build: $DUCKHOUSE_MEMORY_LIMIT (a DuckDB size, e.g. 12GB) or 6 GB
+MEMORY_LIMIT = "{{ env_var('DUCKHOUSE_MEMORY_LIMIT', '6GB') }}"
 _HEADER = """\
 # GENERATED from tenants.yml by `duckhouse profiles` -- do not edit by hand.
 # One DuckDB target per tenant: its warehouse is <data>/<tenant>/<tenant>.duckdb and
@@ -40,10 +42,10 @@ def _postgres_source(tenant: Tenant, output: dict) -> None:
     assert source is not None
     output["extensions"] = ["postgres_scanner"]
     # connection-time options (dbt-duckdb applies `settings` only after INSTALL/LOAD)
-    output["config_options"] = {
+    output["config_options"].update({
         "extension_directory": f"{_data_dir_expr()}/{EXTENSION_DIR_NAME}",
         "autoinstall_known_extensions": False,
-    }
+    })  # fmt: skip
     output["secrets"] = [
         {
             "type": "postgres",
@@ -96,9 +98,15 @@ def render_profiles(tenants: list[Tenant]) -> str:
             "path": f"{_data_dir_expr()}/{tenant.id}/{tenant.id}.duckdb",
             "threads": 2,
             "external_root": f"{_data_dir_expr()}/{tenant.id}/exports",
-            # a database setting, given once when the file is opened (`settings` would
-            # run a SET on every cursor, i.e. every dbt node)
-            "config_options": {"preserve_insertion_order": False},
+            # database settings, given once when the file is opened (`settings` would
+            # run a SET on every cursor, i.e. every dbt node). The memory limit bounds
+            # what one build holds (DuckDB spills the rest to <warehouse>.tmp, in the
+            # tenant's folder): DuckDB's own default, 80 % of the machine, would let two
+            # tenants built side by side take more than the machine has
+            "config_options": {
+                "preserve_insertion_order": False,
+                "memory_limit": MEMORY_LIMIT,
+            },
             # DuckDB may touch this tenant's folder, nothing else
             "plugins": [_sandbox([f"{_data_dir_expr()}/{tenant.id}/"])],
             # a plain `dbt build` (which takes no tenant lock) meeting a reader's brief
