@@ -26,17 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
-from report import write_results
+from report import measure, node_seconds, slowest_nodes, write_results
 
 from duckhouse.warehouse.dbt import target_path
 
@@ -59,19 +57,17 @@ def _registry(path: Path, days: int, events_per_day: int) -> None:
     )
 
 
-def _build(env: dict[str, str], *, full: bool) -> tuple[float, float]:
-    """Wall time (dbt start-up included) and dbt's own elapsed time of one build."""
-    started = time.perf_counter()
-    result = subprocess.run(
+def _build(env: dict[str, str], *, full: bool) -> tuple[float, float, float, dict]:
+    """Wall time (dbt start-up included), dbt's own elapsed time, the build's peak resident
+    memory (MB) and where its time went, of one build."""
+    result = measure(
         [DBT, "build", "--select", SELECT, "--target", TENANT,
          "--target-path", f"target/{TENANT}", *(["--full-refresh"] if full else [])],
-        cwd=PROJECT_DIR, env=env, text=True, capture_output=True, check=False,
+        env,
     )  # fmt: skip
-    wall = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"dbt build failed:\n{result.stdout[-4000:]}")
     run_results = json.loads((target_path(TENANT) / "run_results.json").read_text())
-    return wall, float(run_results["elapsed_time"])
+    profile = {"node_seconds": node_seconds(run_results), "slowest": slowest_nodes(run_results)}
+    return result["seconds"], float(run_results["elapsed_time"]), result["peak_mb"], profile
 
 
 def _check(warehouse: Path, exported: int) -> None:
@@ -117,9 +113,7 @@ def main() -> int:
     warehouse = scratch / "data" / TENANT / f"{TENANT}.duckdb"
     try:
         subprocess.run([*cli, "profiles"], cwd=PROJECT_DIR, env=env, check=True)
-        started = time.perf_counter()
-        subprocess.run([*cli, "lake", "generate", TENANT], cwd=PROJECT_DIR, env=env, check=True)
-        generate = time.perf_counter() - started
+        generated = measure([*cli, "lake", "generate", TENANT], env)
         lake = scratch / "data" / TENANT / "landing" / "ksqldb"
         lake_bytes = sum(p.stat().st_size for p in lake.rglob("*.parquet"))
         lake_files = sum(1 for _ in lake.rglob("*.parquet"))
@@ -128,13 +122,14 @@ def main() -> int:
             cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
         )  # fmt: skip
         exported = _exported(lake)
-        full, full_dbt = [], []
+        full, full_dbt, full_peak = [], [], []
         for _ in range(args.repeat):
-            wall, inside = _build(env, full=True)
+            wall, inside, peak, full_profile = _build(env, full=True)
             _check(warehouse, exported)
             full.append(wall)
             full_dbt.append(inside)
-        incremental, incremental_dbt, appended = [], [], []
+            full_peak.append(peak)
+        incremental, incremental_dbt, incremental_peak, appended = [], [], [], []
         for _ in range(args.repeat):
             subprocess.run(
                 [*cli, "lake", "append-day", TENANT], cwd=PROJECT_DIR, env=env, check=True,
@@ -142,11 +137,12 @@ def main() -> int:
             )  # fmt: skip
             exported_before, exported = exported, _exported(lake)
             appended.append(exported - exported_before)
-            wall, inside = _build(env, full=False)
+            wall, inside, peak, incremental_profile = _build(env, full=False)
             _check(warehouse, exported)
             incremental.append(wall)
             incremental_dbt.append(inside)
-        noop_wall, noop_dbt = _build(env, full=False)
+            incremental_peak.append(peak)
+        noop_wall, noop_dbt, _, _ = _build(env, full=False)
         _check(warehouse, exported)
         warehouse_bytes = warehouse.stat().st_size
     finally:
@@ -161,7 +157,8 @@ def main() -> int:
         "lake_files": lake_files,
         "lake_mb": round(lake_bytes / 2**20),
         "warehouse_mb": round(warehouse_bytes / 2**20),
-        "generate_s": round(generate, 1),
+        "generate_s": round(generated["seconds"], 1),
+        "generate_peak_mb": round(generated["peak_mb"]),
         "full_dbt_elapsed_s": round(median(full_dbt), 2),
         "full_wall_s": round(median(full), 2),
         "incremental_events": appended,
@@ -171,11 +168,14 @@ def main() -> int:
         "incremental_over_full_wall": round(median(incremental) / median(full), 3),
         "noop_dbt_elapsed_s": round(noop_dbt, 2),
         "noop_wall_s": round(noop_wall, 2),
-        # the children (dbt) of this process: the largest resident set any of them reached
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+        # each build's own peak resident memory (the generator's is apart, above)
+        "full_peak_mb": round(max(full_peak)),
+        "incremental_peak_mb": round(max(incremental_peak)),
+        "memory_limit": os.environ.get("DUCKHOUSE_MEMORY_LIMIT", "6GB"),
         "repeat": args.repeat,
         "full_dbt_runs_s": [round(s, 2) for s in full_dbt],
         "incremental_dbt_runs_s": [round(s, 2) for s in incremental_dbt],
+        "profile": {"full": full_profile, "incremental": incremental_profile},
     }
     write_results("ksqldb_incremental", row)
     return 0

@@ -47,6 +47,21 @@ def measure(command: list[str], env: dict[str, str]) -> dict:
     return result
 
 
+def slowest_nodes(run_results: dict, count: int = 15) -> list[dict]:
+    """The `count` nodes of a dbt run that took longest (run_results.json): a profile of
+    where a build's time goes, its total beside it."""
+    nodes = sorted(run_results["results"], key=lambda r: r["execution_time"], reverse=True)
+    return [
+        {"node": r["unique_id"].split(".", 2)[-1], "seconds": round(r["execution_time"], 2)}
+        for r in nodes[:count]
+    ]
+
+
+def node_seconds(run_results: dict) -> float:
+    """The sum of the nodes' execution times (more than the elapsed time with threads)."""
+    return round(sum(r["execution_time"] for r in run_results["results"]), 1)
+
+
 def write_results(benchmark: str, row: dict) -> Path:
     """Write benchmarks/results/<benchmark>.json and print the row; returns the path."""
     report = {

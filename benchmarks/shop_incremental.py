@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 from full_build import DBT, PROJECT_DIR, PYTHON
-from report import differing_tables, measure, write_results
+from report import differing_tables, measure, node_seconds, slowest_nodes, write_results
 
 from duckhouse.sqltext import sql_string
 
@@ -120,6 +120,7 @@ def main() -> int:
         before = _kpi_orders(warehouse)
         new_orders = _append_day(orders_dir, max(1, args.orders // 365), 2)
         daily_wall, daily_dbt, daily_peak = timed()
+        daily_results = json.loads(run_results.read_text())
         after = _kpi_orders(warehouse)
         if after - before != new_orders:
             raise SystemExit(f"the daily build counts {after - before} new orders, "
@@ -141,7 +142,9 @@ def main() -> int:
                "unchanged_wall_s": round(unchanged_wall, 2),
                "unchanged_dbt_elapsed_s": round(unchanged_dbt, 2),
                "full_peak_mb": round(full_peak), "daily_peak_mb": round(daily_peak),
-               "new_orders": new_orders, "tables_compared": compared}  # fmt: skip
+               "new_orders": new_orders, "tables_compared": compared,
+               "daily_node_seconds": node_seconds(daily_results),
+               "daily_slowest": slowest_nodes(daily_results)}  # fmt: skip
         print(f"repetition {repetition + 1}: {run}", flush=True)
         runs.append(run)
 

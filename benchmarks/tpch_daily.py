@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report import differing_tables, measure, write_results
+from report import differing_tables, measure, node_seconds, slowest_nodes, write_results
 
 from duckhouse.warehouse.dbt import target_path
 
@@ -40,6 +40,7 @@ DBT = str(PROJECT_DIR / ".venv" / "bin" / "dbt")
 TENANT = "bench_daily"
 PASSWORD_ENV = "DUCKHOUSE_PG_BENCH_DAILY_PASSWORD"
 SELECT = "path:models/bronze/tpch+"
+PROFILES: dict[str, dict] = {}  # per side: where the first full and the daily build's time went
 
 
 def _free_port() -> int:
@@ -60,7 +61,8 @@ def _registry(path: Path, port: int, scale_factor: float) -> None:
 
 
 def _build(env: dict[str, str], *, full: bool) -> tuple[float, float, float, int]:
-    """Wall seconds, dbt's elapsed seconds, peak MB and nodes of one `dbt build`."""
+    """Wall seconds, dbt's elapsed seconds, peak MB and nodes of one `dbt build` (and its
+    profile in PROFILES)."""
     result = measure(
         [DBT, "build", "--select", SELECT, "--target", TENANT,
          "--target-path", str(target_path(TENANT)), *(["--full-refresh"] if full else [])],
@@ -68,6 +70,9 @@ def _build(env: dict[str, str], *, full: bool) -> tuple[float, float, float, int
     )  # fmt: skip
     run_results = json.loads((target_path(TENANT) / "run_results.json").read_text())
     nodes = len(run_results["results"])
+    PROFILES["full" if full else "daily"] = {
+        "node_seconds": node_seconds(run_results), "slowest": slowest_nodes(run_results),
+    }  # fmt: skip
     return result["seconds"], float(run_results["elapsed_time"]), result["peak_mb"], nodes
 
 
@@ -106,7 +111,9 @@ def main() -> int:
         refresh_s = time.perf_counter() - started
         daily_wall, daily_dbt, daily_peak, _ = _build(env, full=False)
         shutil.copy(warehouse, scratch / "daily.duckdb")
+        first_full = PROFILES["full"]
         _build(env, full=True)
+        PROFILES["full"] = first_full
         compared, differ = differing_tables(
             warehouse,
             scratch / "daily.duckdb",
@@ -137,6 +144,7 @@ def main() -> int:
             "refresh_batch_s": round(refresh_s, 1),
             "peak_mb": {"full": round(full_peak), "daily": round(daily_peak)},
             "tables_compared": compared,
+            "profile": PROFILES,
         },
     )
     return 0
