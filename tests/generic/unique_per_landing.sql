@@ -55,17 +55,26 @@
     )
     {%- else %}
 
+    newest_keys as (
+
+        select distinct {{ combination_of_columns | join(', ') }} from newest
+
+    ),
+
     seen_before as (
 
+        -- null-safe: a key with a null part (an order's row has no line number) is a key
         select
             'key of the newest build on an older row: '
-            || concat_ws(', ', {{ combination_of_columns | join(', ') }}) as failure,
+            || concat_ws(', ', older.{{ combination_of_columns | join(', older.') }}) as failure,
             count(*) as row_count
         from older
-        where ({{ combination_of_columns | join(', ') }}) in (
-            select ({{ combination_of_columns | join(', ') }}) from newest
-        )
-        group by {{ combination_of_columns | join(', ') }}
+        inner join newest_keys
+            on
+            {%- for column in combination_of_columns %}
+                {{ 'and ' if not loop.first }}older.{{ column }} is not distinct from newest_keys.{{ column }}
+            {%- endfor %}
+        group by older.{{ combination_of_columns | join(', older.') }}
 
     )
     {%- endif %}

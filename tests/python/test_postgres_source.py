@@ -534,3 +534,51 @@ def test_dagster_source_asset_checks_postgres(pg_tenant, monkeypatch) -> None:
     assert metadata["rows_per_table"].value["orders"] == orders
     assert metadata["source"].value == f"postgresql://127.0.0.1:{port}/pg_t_tpch"
     assert PASSWORD not in repr(metadata) and "tenant_pg_t" not in repr(metadata)
+
+
+def test_extract_key_test_catches_a_repeat_of_an_older_row(pg_tenant) -> None:
+    """The extract's primary-key test checks the rows the last run wrote (unique_per_landing):
+    a key of those rows that an older row holds too fails it -- also an order's row, whose
+    key has no line number (null: the check is null-safe). A plain `in` over the key tuple
+    would let that repeat pass."""
+    from duckhouse.warehouse.dbt import target_path
+
+    root, env, cli, _port = pg_tenant
+    cli("pg", "up", TENANT)
+    cli("build", TENANT)
+    cli("pg", "refresh", TENANT, "--orders", "3")
+    cli("build", TENANT)
+    warehouse = root / "data" / TENANT / f"{TENANT}.duckdb"
+    extract = "bronze.stg_tpch__order_extract"
+    dbt_test = [str(Path(sys.executable).parent / "dbt"), "test", "-s", "stg_tpch__order_extract",
+                "--target", TENANT, "--target-path", str(target_path(TENANT))]  # fmt: skip
+
+    def run_test() -> subprocess.CompletedProcess:
+        return subprocess.run(dbt_test, cwd=PROJECT_DIR, env=env, text=True,
+                              capture_output=True, check=False)  # fmt: skip
+
+    passed = run_test()
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    for record_type in ("order", "line"):
+        with duckdb.connect(str(warehouse)) as connection:
+            (order_id,) = connection.execute(
+                f"select min(order_id) from {extract} where record_type = ? "
+                f"and _extracted_at = (select max(_extracted_at) from {extract})",
+                [record_type],
+            ).fetchone()
+            connection.execute(
+                f"insert into {extract} select * replace ((select min(_extracted_at) "
+                f"from {extract}) as _extracted_at) from {extract} "
+                "where record_type = ? and order_id = ? limit 1",
+                [record_type, order_id],
+            )
+        failed = run_test()
+        with duckdb.connect(str(warehouse)) as connection:
+            connection.execute(
+                f"delete from {extract} where order_id = ? and _extracted_at = "
+                f"(select min(_extracted_at) from {extract})",
+                [order_id],
+            )
+        assert failed.returncode != 0, f"{record_type}: {failed.stdout[-3000:]}"
+        assert "FAIL 1 unique_per_landing_stg_tpch__order_extract" in failed.stdout, failed.stdout
+    assert run_test().returncode == 0

@@ -1,9 +1,11 @@
 -- Grain: one row per country and state of the customers who ordered (orders not
--- cancelled), where each customer lives now (dim_shop_customer).
-with orders as (
+-- cancelled), where each customer lives now (dim_shop_customer). Added up from the
+-- per-customer totals (int_shop__customer_orders: one row per customer with an order not
+-- cancelled, its orders and revenue), not from every order: the same sums, from a table
+-- a fifth of the fact's size.
+with per_customer as (
 
-    select * from {{ ref('fct_shop_orders') }}
-    where not is_cancelled
+    select * from {{ ref('int_shop__customer_orders') }}
 
 ),
 
@@ -18,13 +20,13 @@ per_region as (
     select
         customers.country,
         customers.state,
-        count(*) as orders,
-        sum(orders.revenue) as revenue,
-        count(distinct orders.customer_id) as customers
-    from orders
-    -- customer_id is the dimension's key: no fan-out
+        cast(sum(per_customer.orders) as bigint) as orders,
+        sum(per_customer.lifetime_value) as revenue,
+        count(*) as customers
+    from per_customer
+    -- customer_id is the key of both: one row per customer
     left join customers
-        on orders.customer_id = customers.customer_id
+        on per_customer.customer_id = customers.customer_id
     group by customers.country, customers.state
 
 ),
