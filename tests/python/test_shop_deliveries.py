@@ -617,3 +617,29 @@ def test_a_zone_reached_through_a_linked_folder_is_never_read(tmp_path) -> None:
         assert [(f.status, "symbolic link" in f.reason) for f in shop] == [("refused", True)]
         lake = scan_lake(attacker / "landing" / "ksqldb")
         assert [(f.status, "symbolic link" in f.reason) for f in lake] == [("refused", True)]
+
+
+@pytest.mark.fast
+def test_inventory_reads_again_only_the_files_written_since_it_counted(tmp_path) -> None:
+    """The inventory reuses a file's line count while its stat key is the one it was
+    counted at; a file corrected in place -- same size, its modification time put back --
+    is read again (its change time moved), and so is a file replaced by another."""
+    from duckhouse.ingest.shop import COLUMNS, zone_inventory
+
+    zone = tmp_path / "t" / "landing" / "shop"
+    header = ",".join(COLUMNS["orders"]) + "\n"
+    (zone / "orders").mkdir(parents=True)
+    kept, corrected, replaced = (zone / "orders" / f"orders_000{n}.csv" for n in (1, 2, 3))
+    for path in (kept, corrected, replaced):
+        path.write_text(header + "1,1,1,2025-01-01,1,10.00,completed,card\n")
+    first = {row["file_path"]: row for row in zone_inventory(zone)}
+    assert {row["physical_lines"] for row in first.values()} == {2}
+    # a count the inventory could only have reused, never counted: 99
+    known = {path: (row["stat_key"], 99) for path, row in first.items()}
+    before = os.stat(corrected)
+    corrected.write_text(header + "1,1,1,2025-01-01,1,10.00,completed,car\n\n")
+    os.utime(corrected, ns=(before.st_atime_ns, before.st_mtime_ns))
+    replaced.unlink()
+    replaced.write_text(header + "2,1,1,2025-01-01,1,10.00,completed,card\n")
+    again = {row["file_path"]: row["physical_lines"] for row in zone_inventory(zone, known)}
+    assert again == {str(kept): 99, str(corrected): 3, str(replaced): 2}

@@ -1,6 +1,8 @@
 """Every file of the tenant's shop landing zone, accounted for: an `extract` with its lines
 and what became of its records, `ignored` with the reason, or `refused` (a link or a special
-file, never opened) -- duckhouse.ingest.shop.zone_inventory decides which."""
+file, never opened) -- duckhouse.ingest.shop.zone_inventory decides which. A file the file
+system says was not written since the last inventory (its stat key) keeps the line count
+counted then: a daily build reads only the new and changed files."""
 
 from typing import Any
 
@@ -11,8 +13,25 @@ from duckhouse.ingest.shop import zone_inventory
 
 COLUMNS = (
     "file_path varchar, zone_path varchar, entity varchar, file_sequence bigint, "
-    "status varchar, reason varchar, file_bytes bigint, physical_lines bigint"
+    "status varchar, reason varchar, file_bytes bigint, physical_lines bigint, stat_key varchar"
 )
+
+
+def _last_counts(session: duckdb.DuckDBPyConnection, this: Any) -> dict[str, tuple[str, int]]:
+    """file -> (stat key, physical lines) of the last inventory; nothing on the first build
+    or from a table built before it kept stat keys."""
+    (kept,) = session.execute(
+        "select count(*) from duckdb_columns() where database_name = ? and schema_name = ? "
+        "and table_name = ? and column_name = 'stat_key'",
+        [this.database, this.schema, this.identifier],
+    ).fetchone()
+    if not kept:
+        return {}
+    rows = session.execute(
+        f"select file_path, stat_key, physical_lines from {this} "
+        "where stat_key is not null and physical_lines is not null"
+    ).fetchall()
+    return {path: (key, lines) for path, key, lines in rows}
 
 
 def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
@@ -23,11 +42,12 @@ def model(dbt: Any, session: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelati
         dbt.ref("landed_shop__orders"),
     ]
     # the shop's zone under the tenant's landing root (dbt_project.yml), inside the sandbox only
-    rows = zone_inventory(confined_zone(session, f"{dbt.config.meta_get('landing_root')}/shop"))
+    zone = confined_zone(session, f"{dbt.config.meta_get('landing_root')}/shop")
+    rows = zone_inventory(zone, _last_counts(session, dbt.this))
     session.execute(f"create or replace temp table shop_zone_files ({COLUMNS})")
     if rows:
         session.executemany(
-            "insert into shop_zone_files values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into shop_zone_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [tuple(row.values()) for row in rows],
         )
     records = landed[0].select("_source_file, _status, _line_count")

@@ -63,6 +63,20 @@ def copy_regular(path: Path, directory: Path) -> Path:
         os.close(source)
 
 
+def stat_key(path: Path) -> str | None:
+    """When the file was last written, as the file system says it, links not followed:
+    size, modification and change time, inode and device. The change time (ctime) moves
+    with every write, and with `touch`, `cp -p`, `rsync -t` or `os.utime` putting an old
+    modification time back; no user tool can set it. A file whose key is the one it was
+    hashed at holds the bytes it was hashed at: its hash is reused instead of reading
+    gigabytes again every build."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+
+
 def bytes_signature(raw: bytes) -> str:
     return f"sha256:{hashlib.sha256(raw).hexdigest()}"
 

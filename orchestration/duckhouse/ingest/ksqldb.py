@@ -36,6 +36,7 @@ from duckhouse.ingest.files import (
     file_signature,
     printable,
     read_regular,
+    stat_key,
 )
 from duckhouse.paths import PROJECT_DIR, landing_dir
 from duckhouse.tenants import KSQLDB_FEEDS, KSQLDB_STREAMS, KSQLDB_TABLES
@@ -278,20 +279,6 @@ def _signature_or_error(entry: LakeFile) -> str | OSError:
         return file_signature(entry.path)
     except OSError as exc:
         return exc
-
-
-def stat_key(path: Path) -> str | None:
-    """When the file was last written, as the file system says it, links not followed:
-    size, modification and change time, inode and device. The change time (ctime) moves
-    with every write, and with `touch`, `cp -p`, `rsync -t` or `os.utime` putting an old
-    modification time back; no user tool can set it. A file whose key is the one it was
-    hashed at holds the bytes it was hashed at: its hash is reused instead of reading
-    gigabytes again every build."""
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return None
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
 
 
 def _refused(root: Path, path: Path, info: os.stat_result, kind: str) -> LakeFile:

@@ -33,6 +33,7 @@ from duckhouse.ingest.files import (
     file_signature,
     printable,
     read_regular,
+    stat_key,
 )
 from duckhouse.paths import landing_dir, registry_path
 from duckhouse.project import project_var
@@ -710,22 +711,34 @@ def land_extract(  # noqa: ANN201
     return relation
 
 
-def zone_inventory(root: Path) -> list[dict]:
+def zone_inventory(root: Path, known: dict[str, tuple[str, int]] | None = None) -> list[dict]:
     """Every file of the zone, as the quality report lists it: extracts with their physical
-    lines; ignored and refused files with why (their lines too, where a file can be read)."""
+    lines; ignored and refused files with why (their lines too, where a file can be read).
+    `known` (file -> (stat key, lines), from the last inventory) spares reading a file the
+    file system says was not written since it was counted (files.stat_key: any write moves
+    its change time), so a daily build reads only the new and changed files."""
     rows = []
     for zone_file in scan_zone(root):
         lines = None
+        key = None
         if zone_file.status != "refused":
-            try:
-                compressed = zone_file.path.name.lower().endswith(".gz")
-                lines = count_lines(_read_bytes(zone_file.path, compressed))
-            except (OSError, EOFError, zlib.error, ValueError):
-                lines = None
+            key = stat_key(zone_file.path)
+            earlier = (known or {}).get(str(zone_file.path))
+            if key is not None and earlier is not None and earlier[0] == key:
+                lines = earlier[1]
+            else:
+                try:
+                    compressed = zone_file.path.name.lower().endswith(".gz")
+                    lines = count_lines(_read_bytes(zone_file.path, compressed))
+                except (OSError, EOFError, zlib.error, ValueError):
+                    lines = None
+                # a key read before the bytes: a write meanwhile moves it, and the next
+                # inventory counts again
         rows.append({
             "file_path": str(zone_file.path), "zone_path": zone_file.relative,
             "entity": zone_file.entity, "file_sequence": zone_file.sequence,
             "status": zone_file.status, "reason": zone_file.reason,
             "file_bytes": zone_file.size, "physical_lines": lines,
+            "stat_key": key if lines is not None else None,
         })  # fmt: skip
     return rows
