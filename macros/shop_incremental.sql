@@ -213,9 +213,9 @@
     The orders an incremental gold mart of the shop aggregates: those whose `key_sql` (over
     `orders`: a day, a period, a customer) is the key of a line of orders landed after
     `watermark` (the fact's and the landing's columns have the same names), the keys the
-    run recomputes; every order when the watermark is none. The fact's rows
-    only change their enrichment between two landings that keep the history (an order's
-    day, amount and customer are its first line's), so no other key moved.
+    run recomputes; every order when the watermark is none. The fact's rows do not change
+    between two landings that keep the history (an order's day, amount and customer are
+    its first line's), so no other key moved.
 #}
 {% macro shop_orders_of_new_keys(key_sql, watermark) -%}
     select * from {{ ref('fct_shop_orders') }} as orders
