@@ -643,3 +643,33 @@ def test_inventory_reads_again_only_the_files_written_since_it_counted(tmp_path)
     replaced.write_text(header + "2,1,1,2025-01-01,1,10.00,completed,card\n")
     again = {row["file_path"]: row["physical_lines"] for row in zone_inventory(zone, known)}
     assert again == {str(kept): 99, str(corrected): 3, str(replaced): 2}
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("limit", [7, 16, 1 << 20])
+def test_fast_path_numbers_every_line_from_its_place_in_the_file(tmp_path, limit) -> None:
+    """The fast path reads a file in pieces (here a few bytes each: pieces end at line
+    ends, a line longer than a piece is one of its own) and numbers each line from where
+    it is in the file: blank lines kept, a last line without an end kept, none added."""
+    import duckdb
+
+    from duckhouse.ingest import shop
+
+    data = b"h1,h2\n1,a\n\n2,a-much-longer-line-than-a-piece\n3,c\n\n\n4,d"
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(data)
+    original = shop.PIECE_BYTES
+    shop.PIECE_BYTES = limit
+    try:
+        with duckdb.connect() as session:
+            shop._lines_fast(session, copy, data, "t")
+            lines = session.execute("select line, raw from t order by line").fetchall()
+    finally:
+        shop.PIECE_BYTES = original
+    expected = [(n, text.decode() or None) for n, text in enumerate(data.split(b"\n"), 1)]
+    assert lines == expected
+    assert list(tmp_path.iterdir()) == [copy], "the pieces are removed"
+    with duckdb.connect() as session:  # ending with a line end: no empty line after it
+        copy.write_bytes(data + b"\n")
+        shop._lines_fast(session, copy, data + b"\n", "t")
+        assert session.execute("select count(*), max(line) from t").fetchone() == (8, 8)

@@ -19,6 +19,7 @@ import codecs
 import csv
 import os
 import re
+import tempfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -250,24 +251,90 @@ def _fast_path_fits(data: bytes) -> bool:
     return True
 
 
-def _lines_fast(session: duckdb.DuckDBPyConnection, copy: Path, table: str) -> None:
-    """The physical lines of `copy` -- a private copy of the bytes already read and hashed,
-    in the tenant's own folder outside every landing zone --, read by DuckDB: DuckDB never
-    opens the delivered path, which could be a link by now."""
-    session.execute(
-        f"create or replace temp table {table}_text as select * from read_csv(?, "
-        "columns = {'raw': 'VARCHAR'}, header = false, auto_detect = false, "
-        f"delim = {sql_string(_SEPARATOR)}, quote = '', escape = '', new_line = '\\n', "
-        "max_line_size = 100000000, compression = 'none')",
-        [str(copy)],
-    )
-    # the lines are stored once, in the order read (preserve_insertion_order: the line
-    # number is the row's position); splitting them into fields is left to the one query
-    # that reads them (a stored list column costs more to write and read than the split)
+PIECE_BYTES = 1 << 28  # 256 MiB: what one read of the fast path holds as one string
+
+
+def _pieces(copy: Path, data: bytes, limit: int = PIECE_BYTES) -> list[tuple[Path, int]]:
+    """`copy` cut at line ends into files of at most `limit` bytes (a longer line is a piece
+    of its own), copied by the kernel beside it; with the number of each one's first line."""
+    pieces = []
+    start, line = 0, 1
+    with open(copy, "rb") as source:
+        while start < len(data):
+            end = min(len(data), start + limit)
+            if end < len(data):
+                cut = data.rfind(b"\n", start, end)
+                end = cut + 1 if cut >= 0 else (data.find(b"\n", end) + 1 or len(data))
+            handle, name = tempfile.mkstemp(dir=copy.parent, suffix=".piece")
+            pieces.append((Path(name), line))
+            try:
+                offset = start
+                while offset < end:
+                    try:
+                        copied = os.copy_file_range(source.fileno(), handle, end - offset,
+                                                    offset_src=offset)  # fmt: skip
+                    except OSError:  # a file system without it: the bytes already read
+                        copied = os.write(handle, data[offset:end])
+                    if not copied:
+                        raise OSError(f"{copy} ended before its {len(data)} bytes")
+                    offset += copied
+            finally:
+                os.close(handle)
+            line += data.count(b"\n", start, end)
+            start = end
+    return pieces
+
+
+def _lines_fast(session: duckdb.DuckDBPyConnection, copy: Path, data: bytes, table: str) -> None:
+    """The physical lines of `data`, read by DuckDB from `copy` -- a private copy of the
+    bytes already read and hashed, in the tenant's own folder outside every landing zone:
+    DuckDB never opens the delivered path, which could be a link by now.
+
+    Every line's number is computed from its position in its piece of the file, never
+    taken from the order rows are stored in (a parallel read that spills under the memory
+    limit may store them in another order)."""
+    pieces = _pieces(copy, data)
+    try:
+        starts = ", ".join(f"({sql_string(str(path))}, {line})" for path, line in pieces)
+        session.execute(f"""
+            create or replace temp table {table}_text as
+            with pieces as (
+                select
+                    starts.first_line,
+                    string_split(piece.content, chr(10)) as lines,
+                    -- the end of the piece's last line, not a line of its own
+                    right(piece.content, 1) = chr(10) as ended
+                from read_text([{", ".join(sql_string(str(path)) for path, _ in pieces)}])
+                    as piece
+                inner join (values {starts}) as starts (path, first_line)
+                    on piece.filename = starts.path
+            ),
+
+            kept as (
+                select
+                    first_line,
+                    case when ended then lines[1:len(lines) - 1] else lines end as lines
+                from pieces
+            ),
+
+            numbered as (
+                select
+                    unnest(range(first_line, first_line + len(lines))) as line,
+                    unnest(lines) as text
+                from kept
+            )
+
+            select line, nullif(text, '') as raw from numbered
+        """)
+    finally:
+        for path, _ in pieces:
+            path.unlink(missing_ok=True)
+    # the lines are stored once; splitting them into fields is left to the one query that
+    # reads them (a stored list column costs more to write and read than the split)
     session.execute(f"""
         create or replace temp view {table} as
         select
-            rowid + 1 as line,
+            line,
             1 as span,
             raw,
             case when raw is not null then string_split(raw, ',') end as fields,
@@ -521,7 +588,7 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
         if _fast_path_fits(data):
             if compressed:  # DuckDB reads the decompressed bytes, from a copy of its own
                 copy.write_bytes(data)
-            _lines_fast(session, copy, table)
+            _lines_fast(session, copy, data, table)
             (lines,) = session.execute(f"select count(*) from {table}").fetchone()
             # no CR on the fast path: LF ends every line, and a last line may have no end
             if lines != data.count(b"\n") + (not data.endswith(b"\n")):
@@ -562,14 +629,7 @@ def land_extract_rows(  # noqa: ANN201
     """The records of the extracts (see _extract_sql) as a relation, and whether they
     rewrite the history landed before. With `removed` (the landed files no longer in the
     zone; a list, possibly empty), marks for the landing's post-hook too (_marks_sql)."""
-    (preserved,) = session.execute("select current_setting('preserve_insertion_order')").fetchone()
-    # a record's line is its position in the read: the read must keep the file's order
-    session.execute("set preserve_insertion_order = true")
-    try:
-        sql, rewritten = _extract_sql(session, root, entity, landed, tenant_id, loaded_at,
-                                      removed)  # fmt: skip
-    finally:
-        session.execute(f"set preserve_insertion_order = {str(preserved).lower()}")
+    sql, rewritten = _extract_sql(session, root, entity, landed, tenant_id, loaded_at, removed)
     return session.sql(sql), rewritten
 
 
