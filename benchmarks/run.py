@@ -84,15 +84,25 @@ def _headline(name: str, result: dict) -> str:
         return (
             f"{r['events']:,} events: daily build {r['incremental_dbt_elapsed_s']} s vs full "
             f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['incremental_over_full']}x; "
-            f"peak {r['peak_rss_mb']} MB"
+            + (
+                f"full build peak {r['full_peak_mb']} MB (limit {r['memory_limit']})"
+                if "full_peak_mb" in r
+                else f"peak {r['peak_rss_mb']} MB"
+            )
         )
     if name == "shop_vs_pandas":
         return (
             f"{r['orders']:,} orders: duckhouse {r['duckhouse_s']} s / "
             f"{r['duckhouse_peak_mb']} MB vs pandas {r['pandas_s']} s / "
-            f"{r['pandas_peak_mb']} MB = {r['pandas_over_duckhouse']}x (target >= 10x); "
+            f"{r['pandas_peak_mb']} MB = {r['pandas_over_duckhouse']}x ahead of pandas; "
             f"engine limit {r['engine_s']} s / {r['engine_peak_mb']} MB = "
             f"{r['pandas_over_engine']}x pandas"
+            + (
+                f"; polars {r['polars_s']} s; duckhouse / fastest ({r['fastest_script']}) "
+                f"{r['duckhouse_over_fastest']}x (target <= 1.5x)"
+                if "polars_s" in r
+                else ""
+            )
         )
     if name == "postgres_landing":
         return (
@@ -111,6 +121,11 @@ def _headline(name: str, result: dict) -> str:
             f"sf {r['scale_factor']:g}: daily build {r['daily_dbt_elapsed_s']} s vs full "
             f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['daily_over_full_dbt']}x, "
             f"{r['daily_over_full_wall']}x in wall time; equal to a rebuild"
+            + (
+                f"; nothing new {r['unchanged_over_full_dbt']}x"
+                if "unchanged_over_full_dbt" in r
+                else ""
+            )
         )
     if name == "scaling":
         return "; ".join(
