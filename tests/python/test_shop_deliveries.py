@@ -673,3 +673,24 @@ def test_fast_path_numbers_every_line_from_its_place_in_the_file(tmp_path, limit
         copy.write_bytes(data + b"\n")
         shop._lines_fast(session, copy, data + b"\n", "t")
         assert session.execute("select count(*), max(line) from t").fetchone() == (8, 8)
+
+
+@pytest.mark.fast
+def test_copies_a_killed_landing_left_are_removed_after_a_day(tmp_path) -> None:
+    """A build killed while landing leaves its private copies in <tenant>/.landing-work;
+    the next landing removes those a day old or more, and nothing else there."""
+    from duckhouse.ingest import shop
+
+    work = tmp_path / "t" / ".landing-work"
+    work.mkdir(parents=True)
+    old, fresh, other = work / "a.copy", work / "b.piece", work / "notes.txt"
+    for path in (old, fresh, other):
+        path.write_text("x")
+    day_ago = os.stat(old).st_mtime - shop.STALE_WORK_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    os.utime(other, (day_ago, day_ago))
+    zone_file = shop.ZoneFile(path=tmp_path / "t" / "landing" / "shop" / "orders" / "o.csv",
+                              relative="orders/o.csv", entity="orders", sequence=1,
+                              status="extract", reason=None, size=0)  # fmt: skip
+    assert shop._work_dir(zone_file) == work
+    assert sorted(p.name for p in work.iterdir()) == ["b.piece", "notes.txt"]

@@ -19,7 +19,9 @@ import codecs
 import csv
 import os
 import re
+import stat
 import tempfile
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -226,10 +228,26 @@ def _gunzip(raw: bytes) -> bytes:
     return data
 
 
+STALE_WORK_SECONDS = 24 * 3600  # a landing's copies live for one read, never a day
+
+
 def _work_dir(zone_file: ZoneFile) -> Path:
     """The tenant's private scratch folder: <tenant>/.landing-work, beside its landing zone
-    (zone_file.path is <tenant>/landing/shop/<entity>/<file>)."""
-    return zone_file.path.parents[3] / ".landing-work"
+    (zone_file.path is <tenant>/landing/shop/<entity>/<file>); copies a killed build left
+    there a day ago or more are removed (a running landing's are minutes old)."""
+    work = zone_file.path.parents[3] / ".landing-work"
+    if work.is_dir() and not work.is_symlink():
+        now = time.time()
+        for leftover in work.iterdir():
+            if leftover.suffix not in (".copy", ".piece"):
+                continue
+            try:
+                info = leftover.lstat()
+                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_WORK_SECONDS:
+                    leftover.unlink()
+            except OSError:
+                continue
+    return work
 
 
 def _read_bytes(path: Path, compressed: bool) -> bytes:
