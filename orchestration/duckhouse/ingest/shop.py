@@ -313,37 +313,35 @@ def _lines_fast(session: duckdb.DuckDBPyConnection, copy: Path, data: bytes, tab
     limit may store them in another order)."""
     pieces = _pieces(copy, data)
     try:
-        starts = ", ".join(f"({sql_string(str(path))}, {line})" for path, line in pieces)
-        session.execute(f"""
-            create or replace temp table {table}_text as
-            with pieces as (
-                select
-                    starts.first_line,
-                    string_split(piece.content, chr(10)) as lines,
-                    -- the end of the piece's last line, not a line of its own
-                    right(piece.content, 1) = chr(10) as ended
-                from read_text([{", ".join(sql_string(str(path)) for path, _ in pieces)}])
-                    as piece
-                inner join (values {starts}) as starts (path, first_line)
-                    on piece.filename = starts.path
-            ),
+        # one statement per piece: a read holds one piece's text, never the whole file's
+        for number, (path, first_line) in enumerate(pieces):
+            head = (f"create or replace temp table {table}_text as" if number == 0
+                    else f"insert into {table}_text")  # fmt: skip
+            session.execute(f"""
+                {head}
+                with piece as (
+                    select
+                        string_split(content, chr(10)) as lines,
+                        -- the end of the piece's last line, not a line of its own
+                        right(content, 1) = chr(10) as ended
+                    from read_text({sql_string(str(path))})
+                ),
 
-            kept as (
-                select
-                    first_line,
-                    case when ended then lines[1:len(lines) - 1] else lines end as lines
-                from pieces
-            ),
+                kept as (
+                    select case when ended then lines[1:len(lines) - 1] else lines end as lines
+                    from piece
+                ),
 
-            numbered as (
-                select
-                    unnest(range(first_line, first_line + len(lines))) as line,
-                    unnest(lines) as text
-                from kept
-            )
+                numbered as (
+                    select
+                        unnest(range({first_line}, {first_line} + len(lines))) as line,
+                        unnest(lines) as text
+                    from kept
+                )
 
-            select line, nullif(text, '') as raw from numbered
-        """)
+                select line, nullif(text, '') as raw from numbered
+            """)
+            path.unlink()
     finally:
         for path, _ in pieces:
             path.unlink(missing_ok=True)
