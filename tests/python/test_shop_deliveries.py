@@ -287,6 +287,16 @@ def _write_corpus(zone: Path, other_zone: Path) -> Corpus:
     )
     corpus.write("orders/orders_0012.csv", f"{HEADER}\n".encode())
     corpus.expect("header only", "orders/orders_0012.csv", None, "extract")
+    # a header that breaks the contract with no records after it: the file's own row says why
+    for name, data, reason in [
+        ("orders_0017.csv", b"order_id,customer_id\n", "missing column(s) product_id"),
+        ("orders_0018.csv", b"garbage\n", "missing column(s) order_id"),
+        ("orders_0019.csv", b"\n", "in the header ''"),
+        ("orders_0021.csv", HEADER.replace(",", ";").encode(), "wrong delimiter ';'"),
+    ]:
+        corpus.write(f"orders/{name}", data)
+        corpus.expect(f"bad header only {data[:12]!r}", f"orders/{name}", 0, "rejected",
+                      "contract", reason)  # fmt: skip
     a = corpus.order(quantity="4")
     structured(
         "orders_0013 it's [x]*?.csv",

@@ -619,6 +619,12 @@ def _land_file(session: duckdb.DuckDBPyConnection, entity: str, zone_file: ZoneF
     header_problem = (
         f"header: {problem}" if problem else _header_problem(list(names or []), columns, text)
     )
+    if header_problem:
+        (records,) = session.execute(f"select count(*) from {table} where line > 1").fetchone()
+        if not records:  # nothing to reject line by line: the file itself says why
+            shown = repr((text or "")[:40]) if header else "no lines"
+            reason = f"{header_problem} in the header {shown}, and no records after it"
+            return signature, _file_row_sql(entity, zone_file, signature, reason)
     return signature, _rows_sql(entity, table, zone_file, signature, header_problem, dates)
 
 
