@@ -48,6 +48,8 @@ SUITE: dict[str, tuple[list[str], list[str]]] = {
                          ["postgres_landing.py", "--scale-factor", "0.01", "--repeat", "1"]),
     "tpch_daily": (["tpch_daily.py", "--scale-factor", "1"],
                    ["tpch_daily.py", "--scale-factor", "0.01"]),
+    "tpch_daily_sf10": (["tpch_daily.py", "--scale-factor", "10"],
+                        ["tpch_daily.py", "--scale-factor", "0.02"]),
     "scaling": (["scaling.py"], ["scaling.py", "--scale-factor", "0.01", "--repeat", "1"]),
     "dagster_load": (["dagster_load.py", "--tenants", "2", "10", "50"],
                      ["dagster_load.py", "--tenants", "2", "--repeat", "1"]),
@@ -79,6 +81,12 @@ def _headline(name: str, result: dict) -> str:
             f"{r['orders']:,} orders: daily {r['daily_dbt_elapsed_s']} s vs full "
             f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['daily_over_full_dbt']}x, wall "
             f"{r['daily_over_full_wall']}x; nothing new {r['unchanged_over_full_dbt']}x"
+            + (
+                f"; dbt's own floor (the same path over a toy shop) "
+                f"{r['dbt_floor']['daily_dbt_elapsed_s']} s = {r['dbt_floor']['over_full_dbt']}x"
+                if "dbt_floor" in r
+                else ""
+            )
         )
     if name == "ksqldb_incremental":
         return (
@@ -116,7 +124,7 @@ def _headline(name: str, result: dict) -> str:
                 else ""
             )
         )
-    if name == "tpch_daily":
+    if name.startswith("tpch_daily"):
         return (
             f"sf {r['scale_factor']:g}: daily build {r['daily_dbt_elapsed_s']} s vs full "
             f"{r['full_dbt_elapsed_s']} s (dbt elapsed) = {r['daily_over_full_dbt']}x, "

@@ -13,7 +13,9 @@ the KPI summary then counts exactly the new file's non-cancelled orders more tha
 and every silver and gold table of the path equals a --full-refresh rebuild of the same
 extracts (EXCEPT ALL both ways, in DuckDB). Each side is reported as dbt's own elapsed time
 (run_results.json) and as wall time (process start to exit), with the floor: the same build
-once more with nothing new. Results:
+once more with nothing new, and dbt's own floor: the same daily build of the same path
+over a toy shop (500 customers), where no model has work to do -- no daily build of this
+path can be faster than that. Results:
 benchmarks/results/shop_incremental.json.
 
     .venv/bin/python benchmarks/shop_incremental.py --customers 2000000 --orders 10000000
@@ -38,6 +40,8 @@ from report import differing_tables, measure, node_seconds, slowest_nodes, write
 from duckhouse.sqltext import sql_string
 
 TENANT = "bench_shop_daily"
+FLOOR_TENANT = "bench_shop_floor"  # the same path over a toy shop: what dbt itself costs
+FLOOR_SHOP = {"customers": 500, "orders": 3000}
 
 
 def _kpi_orders(warehouse: Path) -> int:
@@ -87,14 +91,18 @@ def main() -> int:
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="duckhouse-bench-"))
     registry = root / "tenants.yml"
-    registry.write_text(
-        f"tenants:\n  - id: {TENANT}\n    display_name: Shop daily build benchmark\n"
+    registry.write_text("tenants:\n" + "".join(
+        f"  - id: {tenant}\n    display_name: Shop daily build benchmark\n"
         "    sources:\n      tpch: {mode: generated, scale_factor: 0.01}\n"
         "      ksqldb: {mode: generated, days: 1, events_per_day: 50}\n"
-        f"      shop: {{mode: generated, customers: {args.customers}, products: 10000, "
-        f"orders: {args.orders}}}\n"
+        f"      shop: {{mode: generated, customers: {customers}, products: {products}, "
+        f"orders: {orders}}}\n"
         '    schedule:\n      cron: "0 3 * * *"\n      timezone: UTC\n'
-    )
+        for tenant, customers, products, orders in [
+            (TENANT, args.customers, 10000, args.orders),
+            (FLOOR_TENANT, FLOOR_SHOP["customers"], 50, FLOOR_SHOP["orders"]),
+        ]
+    ))  # fmt: skip
     env = dict(os.environ, DUCKHOUSE_DATA_DIR=str(root / "data"),
                DUCKHOUSE_REGISTRY=str(registry), DBT_PROFILES_DIR=str(root / "profiles"),
                DBT_SEND_ANONYMOUS_USAGE_STATS="false")  # fmt: skip
@@ -106,10 +114,14 @@ def main() -> int:
              "--target-path", f"target/{TENANT}"]  # fmt: skip
     run_results = PROJECT_DIR / "target" / TENANT / "run_results.json"
 
-    def timed(*extra: str) -> tuple[float, float, float]:
+    def timed(*extra: str, tenant: str = TENANT) -> tuple[float, float, float]:
         """Wall seconds, dbt's elapsed seconds and peak MB of one build of the path."""
-        result = measure([*build, *extra], env)
-        elapsed = json.loads(run_results.read_text())["elapsed_time"]
+        command = [*build, *extra]
+        command[command.index(TENANT)] = tenant
+        command[command.index(f"target/{TENANT}")] = f"target/{tenant}"
+        result = measure(command, env)
+        results = PROJECT_DIR / "target" / tenant / "run_results.json"
+        elapsed = json.loads(results.read_text())["elapsed_time"]
         return result["seconds"], float(elapsed), result["peak_mb"]
 
     runs = []
@@ -148,6 +160,17 @@ def main() -> int:
         print(f"repetition {repetition + 1}: {run}", flush=True)
         runs.append(run)
 
+    # dbt's own floor: the same daily build of the same path over a toy shop, where every
+    # model's work is nothing -- what the nodes' start, compile, hooks and commits cost
+    subprocess.run([PYTHON, "-m", "duckhouse.cli", "build", FLOOR_TENANT], cwd=PROJECT_DIR,
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    floor_orders = root / "data" / FLOOR_TENANT / "landing" / "shop" / "orders"
+    _append_day(floor_orders, max(1, FLOOR_SHOP["orders"] // 365), 2)
+    floor_wall, floor_dbt, _ = timed(tenant=FLOOR_TENANT)
+    floor_results = PROJECT_DIR / "target" / FLOOR_TENANT / "run_results.json"
+    floor_nodes = len(json.loads(floor_results.read_text())["results"])
+    shutil.rmtree(PROJECT_DIR / "target" / FLOOR_TENANT, ignore_errors=True)
+
     def median(key: str) -> float:
         return round(statistics.median(r[key] for r in runs), 2)
 
@@ -163,6 +186,11 @@ def main() -> int:
         "unchanged_over_full_dbt": round(median("unchanged_dbt_elapsed_s")
                                          / median("full_dbt_elapsed_s"), 3),
         "peak_mb": {"full": median("full_peak_mb"), "daily": median("daily_peak_mb")},
+        "dbt_floor": {"shop": FLOOR_SHOP, "nodes": floor_nodes,
+                      "daily_dbt_elapsed_s": round(floor_dbt, 2),
+                      "daily_wall_s": round(floor_wall, 2),
+                      "over_full_dbt": round(floor_dbt / median("full_dbt_elapsed_s"), 3),
+                      "over_full_wall": round(floor_wall / median("full_wall_s"), 3)},
         "checked": "the daily build's KPI summary counts exactly the new file's "
                    "non-cancelled orders more than the build before, and every shop table "
                    "equals a --full-refresh rebuild",

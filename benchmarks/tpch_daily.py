@@ -137,7 +137,7 @@ def main() -> int:
         shutil.rmtree(target_path(TENANT), ignore_errors=True)
 
     write_results(
-        "tpch_daily",
+        "tpch_daily" if args.scale_factor == 1 else f"tpch_daily_sf{args.scale_factor:g}",
         {
             "scale_factor": args.scale_factor,
             "nodes": nodes,

@@ -1,44 +1,32 @@
 -- Grain: one row per cohort (the month of a customer's first order that was not
--- cancelled) and month since then: how many of the cohort ordered in that month.
-with orders as (
+-- cancelled) and month since then: how many of the cohort ordered in that month. Counted
+-- from silver's customer months (int_shop__customer_months, incremental by customer), so
+-- a build reads two small columns per customer and month, not the orders.
+with customer_months as (
 
-    select * from {{ ref('fct_shop_orders') }}
-    where not is_cancelled
-
-),
-
--- the month of each customer's first order not cancelled (silver keeps it per customer)
-first_orders as (
-
-    select
-        customer_id,
-        cast(date_trunc('month', first_order_date) as date) as cohort_month
-    from {{ ref('int_shop__customer_orders') }}
+    select * from {{ ref('int_shop__customer_months') }}
 
 ),
 
 activity as (
 
-    select distinct
-        orders.customer_id,
-        first_orders.cohort_month,
-        date_diff(
-            'month', first_orders.cohort_month, cast(date_trunc('month', orders.order_date) as date)
-        ) as months_since_first_order
-    from orders
-    -- one first order month per customer
-    inner join first_orders
-        on orders.customer_id = first_orders.customer_id
+    select
+        cohort_month,
+        months_since_first_order,
+        count(*) as active_customers
+    from customer_months
+    group by cohort_month, months_since_first_order
 
 ),
 
+-- every customer of a cohort was active in its first month: month 0 is the cohort's size
 cohort_sizes as (
 
     select
         cohort_month,
-        count(*) as cohort_customers
-    from first_orders
-    group by cohort_month
+        active_customers as cohort_customers
+    from activity
+    where months_since_first_order = 0
 
 ),
 
@@ -49,14 +37,13 @@ final as (
         activity.cohort_month,
         activity.months_since_first_order,
         cohort_sizes.cohort_customers,
-        count(*) as active_customers,
-        {{ safe_ratio('count(*)', 'cohort_sizes.cohort_customers') }} as retention_rate
+        activity.active_customers,
+        {{ safe_ratio('activity.active_customers', 'cohort_sizes.cohort_customers') }}
+            as retention_rate
     from activity
     -- one size per cohort
     inner join cohort_sizes
         on activity.cohort_month = cohort_sizes.cohort_month
-    group by
-        activity.cohort_month, activity.months_since_first_order, cohort_sizes.cohort_customers
 
 )
 

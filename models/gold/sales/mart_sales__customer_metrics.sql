@@ -1,16 +1,14 @@
 -- Grain: one row per customer with at least one order that was not cancelled. Recency is
 -- measured against the shop's last order date (not today), so a replayed history scores
--- the same every day. The per-customer totals are silver's (int_shop__customer_orders,
--- incremental); recency moves with the last order date, so this table is written whole.
+-- the same every day. A view: the per-customer totals and where each customer lives are
+-- silver's (int_shop__customer_orders, incremental by customer); only recency moves with
+-- every day's last order date, and a view computes it when read instead of rewriting
+-- every customer's row each day.
+{{ config(materialized='view') }}
+
 with per_customer as (
 
     select * from {{ ref('int_shop__customer_orders') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('dim_shop_customer') }}
 
 ),
 
@@ -19,9 +17,9 @@ final as (
     select
         {{ tenant_id_literal() }} as tenant_id,
         per_customer.customer_id,
-        customers.segment,
-        customers.country,
-        customers.state,
+        per_customer.segment,
+        per_customer.country,
+        per_customer.state,
         per_customer.orders,
         {{ to_money('per_customer.lifetime_value') }} as lifetime_value,
         {{ to_money('per_customer.lifetime_value / per_customer.orders') }}
@@ -35,9 +33,6 @@ final as (
             (select max(latest.last_order_date) as shop_last_order_date from per_customer as latest)
         ) as recency_days
     from per_customer
-    -- customer_id is the dimension's key: one customer row per metrics row
-    left join customers
-        on per_customer.customer_id = customers.customer_id
 
 )
 
