@@ -28,26 +28,112 @@
 {%- endmacro %}
 
 {#
-    Order keys at or below the extract's watermark that the source holds and the extract
-    does not: orders inserted out of key order, or deleted and inserted again. They are
-    read by key in the next extract (None when there are too many to list: the extract
-    then reads the orders in full). Only meaningful in an incremental run.
+    What changed at the source among the order keys at or below the extract's watermark,
+    found without reading every key: the keys are cut into buckets of `bucket` consecutive
+    keys, and PostgreSQL (postgres_query) and DuckDB each sum a bucket's count and a
+    60-bit hash of its keys (the first 15 hex digits of the key's md5, the same on both);
+    only the buckets that differ are compared key by key. Returns {'reread': the keys the
+    source holds and the extract does not (orders inserted out of key order, or deleted and
+    inserted again: read by key in the next extract), 'deleted': the keys the extract holds
+    and the source does not (RF2)} -- or None when more than `limit` buckets or keys
+    differ (the extract then reads the orders in full and finds deletions by comparing
+    every key, in its own statement). RF2 deletes the oldest orders, so a refresh batch
+    touches a few buckets at the low end. Read before the extract's statement, in another
+    snapshot: an order deleted in between stays landed until the next run, which finds it.
+    Only meaningful in an incremental run from PostgreSQL.
 #}
-{% macro tpch_unlanded_order_keys(extract, watermark, limit=10000) -%}
-    {%- set query -%}
-        select source_orders.o_orderkey
-        from {{ source('tpch', 'orders') }} as source_orders
-        where
-            source_orders.o_orderkey <= {{ watermark }}
-            and not exists (
-                select 1 from {{ extract }} as landed
-                where landed.record_type = 'order' and landed.order_id = source_orders.o_orderkey
+{% macro tpch_changed_order_keys(extract, watermark, bucket=1024, limit=none) -%}
+    {#- $DUCKHOUSE_TPCH_CHANGED_KEYS_LIMIT: 0 always compares every key (the fallback) -#}
+    {%- set limit = env_var('DUCKHOUSE_TPCH_CHANGED_KEYS_LIMIT', '20000') | int
+        if limit is none else limit -%}
+    {%- set relation = source('tpch', 'orders') -%}
+    {%- set pg_hash = "(''x'' || substr(md5(o_orderkey::text), 1, 15))::bit(60)::bigint" -%}
+    {%- set duck_hash = "cast('0x' || substr(md5(cast(order_id as varchar)), 1, 15) as bigint)" -%}
+    {%- set landed_keys -%}
+        select order_id from {{ extract }}
+        where record_type = 'order' and order_id <= {{ watermark }}
+    {%- endset -%}
+    {%- set buckets_query -%}
+        with source_buckets as (
+            select * from postgres_query(
+                'tpch_pg',
+                'select o_orderkey / {{ bucket }} as bucket, count(*) as keys,
+                        sum({{ pg_hash }}::numeric)::text as key_hash
+                 from public."{{ relation.identifier }}"
+                 where o_orderkey <= {{ watermark }}
+                 group by 1'
             )
-        order by source_orders.o_orderkey
+        ),
+
+        landed_buckets as (
+            select
+                order_id // {{ bucket }} as bucket,
+                count(*) as keys,
+                cast(sum({{ duck_hash }}) as varchar) as key_hash
+            from ({{ landed_keys }}) as landed
+            group by order_id // {{ bucket }}
+        )
+
+        select coalesce(source_buckets.bucket, landed_buckets.bucket) as bucket
+        from source_buckets
+        full outer join landed_buckets
+            on source_buckets.bucket = landed_buckets.bucket
+        where
+            source_buckets.keys is distinct from landed_buckets.keys
+            or source_buckets.key_hash is distinct from landed_buckets.key_hash
+        order by 1
         limit {{ limit + 1 }}
     {%- endset -%}
-    {%- set keys = run_query(query).columns[0].values() | list -%}
-    {{- return(none if keys | length > limit else keys) -}}
+    {%- set buckets = run_query(buckets_query).columns[0].values() | list -%}
+    {%- set said = extract.identifier ~ ': keys up to ' ~ watermark ~ ': ' -%}
+    {%- if buckets | length > limit or limit == 0 -%}
+        {%- do log(said ~ 'more than ' ~ limit ~ ' bucket(s) of ' ~ bucket
+            ~ ' keys differ from the source: every key compared', info=True) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- if not buckets -%}
+        {%- do log(said ~ '0 bucket(s) of ' ~ bucket ~ ' keys differ from the source',
+            info=True) -%}
+        {{- return({'reread': [], 'deleted': []}) -}}
+    {%- endif -%}
+    {%- set listed = buckets | join(', ') -%}
+    {%- set keys_query -%}
+        with source_keys as (
+            select o_orderkey as order_id from postgres_query(
+                'tpch_pg',
+                'select o_orderkey from public."{{ relation.identifier }}"
+                 where o_orderkey <= {{ watermark }}
+                   and o_orderkey / {{ bucket }} = any(array[{{ listed }}]::bigint[])'
+            )
+        ),
+
+        landed as (
+            select order_id from ({{ landed_keys }}) as landed_keys
+            where order_id // {{ bucket }} in ({{ listed }})
+        )
+
+        select 'reread' as change, order_id from source_keys
+        where order_id not in (select landed.order_id from landed)
+        union all
+        select 'deleted' as change, order_id from landed
+        where order_id not in (select source_keys.order_id from source_keys)
+        order by 1, 2
+        limit {{ limit + 1 }}
+    {%- endset -%}
+    {%- set rows = run_query(keys_query).rows -%}
+    {%- if rows | length > limit -%}
+        {%- do log(said ~ 'more than ' ~ limit ~ ' keys differ from the source: every key '
+            ~ 'compared', info=True) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set changes = {'reread': [], 'deleted': []} -%}
+    {%- for row in rows -%}
+        {%- do changes[row[0]].append(row[1]) -%}
+    {%- endfor -%}
+    {%- do log(said ~ (buckets | length) ~ ' bucket(s) of ' ~ bucket ~ ' keys differ from '
+        ~ 'the source: ' ~ (changes['reread'] | length) ~ ' key(s) to read again, '
+        ~ (changes['deleted'] | length) ~ ' deleted', info=True) -%}
+    {{- return(changes) -}}
 {%- endmacro %}
 
 {#

@@ -8,11 +8,14 @@
 
     From PostgreSQL the model is incremental: a run reads the orders above the highest
     key landed so far with their lines (the refresh batch RF1 adds orders with new,
-    higher keys), any key at or below it that the source holds and the extract does not,
-    and every current key at or below it to find deleted orders (RF2), whose order and
-    line rows stay as tombstones (`record_type = 'deleted'`, the values as landed), so
-    that the incremental models downstream know which months and customers they counted
-    in. Orders and lines are
+    higher keys), and any key at or below it that the source holds and the extract does
+    not; orders the source no longer holds (RF2) stay as tombstones (`record_type =
+    'deleted'`, the values as landed), so that the incremental models downstream know
+    which months and customers they counted in. Which keys at or below the watermark
+    changed is found by comparing fingerprints of buckets of keys, computed by PostgreSQL
+    and DuckDB, and then the keys of the differing buckets only (tpch_changed_order_keys),
+    before the extract's statement; when too many differ, the run reads every order and
+    compares every key in the statement itself. Orders and lines are
     immutable once written, as in TPC-H; rows changed in place are picked up by
     `--full-refresh`. From landed files the model is rebuilt in full every time.
 #}
@@ -26,14 +29,16 @@
 }}
 
 {%- set watermark = -1 -%}
-{%- set reread_keys = [] -%}
+{%- set changes = {'reread': [], 'deleted': []} -%}
 {%- if execute and is_incremental() -%}
     {%- set watermark = run_query(
         "select coalesce(max(order_id), -1) from " ~ this
     ).columns[0].values()[0] -%}
-    {%- set reread_keys = tpch_unlanded_order_keys(this, watermark) -%}
+    {%- set changes = tpch_changed_order_keys(this, watermark) -%}
 {%- endif -%}
-{%- set read_all = reread_keys is none or not is_incremental() -%}
+{%- set read_all = changes is none or not is_incremental() -%}
+{%- set reread_keys = [] if read_all else changes['reread'] -%}
+{%- set deleted_keys = [] if read_all else changes['deleted'] -%}
 
 with
 
@@ -133,7 +138,8 @@ line_rows as (
 
 ),
 
-{% if is_incremental() -%}
+{% if is_incremental() and (read_all or deleted_keys) -%}
+{%- if read_all %}
 -- orders landed before that the source no longer holds (RF2 deletes orders with their
 -- lines): read in the same statement, hence the same snapshot, as the new rows
 current_keys as (
@@ -144,6 +150,7 @@ current_keys as (
 
 ),
 
+{% endif -%}
 deleted_rows as (
 
     -- the order's rows as they were landed, marked deleted: downstream models recompute
@@ -154,10 +161,15 @@ deleted_rows as (
     from {{ this }} as landed
     where
         landed.record_type in ('order', 'line')
+        {%- if read_all %}
         and not exists (
             select 1 from current_keys
             where current_keys.order_id = landed.order_id
         )
+        {%- else %}
+        -- the deleted orders that tpch_changed_order_keys found
+        and landed.order_id in ({{ deleted_keys | join(', ') }})
+        {%- endif %}
 
 ),
 
@@ -168,7 +180,7 @@ extracted as (
     select * from order_rows
     union all
     select * from line_rows
-    {%- if is_incremental() %}
+    {%- if is_incremental() and (read_all or deleted_keys) %}
     -- a deleted order's rows as landed, marked deleted (an incremental run: PostgreSQL)
     union all
     select * from deleted_rows

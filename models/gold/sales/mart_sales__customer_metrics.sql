@@ -1,11 +1,9 @@
 -- Grain: one row per customer with at least one order that was not cancelled. Recency is
 -- measured against the shop's last order date (not today), so a replayed history scores
--- the same every day. A view: the per-customer totals and where each customer lives are
--- silver's (int_shop__customer_orders, incremental by customer); only recency moves with
--- every day's last order date, and a view computes it when read instead of rewriting
--- every customer's row each day.
-{{ config(materialized='view') }}
-
+-- the same every day. The per-customer totals and where each customer lives are silver's
+-- (int_shop__customer_orders, incremental by customer); recency moves with the last order
+-- date, so this table is written whole. (As a view, the RFM, at-risk and campaign marts
+-- and the key test each computed it again: 4 s more per build than the 2.5 s it saved.)
 with per_customer as (
 
     select * from {{ ref('int_shop__customer_orders') }}
