@@ -15,7 +15,9 @@
     changed is found by comparing fingerprints of buckets of keys, computed by PostgreSQL
     and DuckDB, and then the keys of the differing buckets only (tpch_changed_order_keys),
     before the extract's statement; when too many differ, the run reads every order and
-    compares every key in the statement itself. Orders and lines are
+    compares every key in the statement itself. An incremental run reads PostgreSQL by
+    key through its indexes (tpch_key_reads), not in parallel ranges of pages: those
+    read every page of lineitem to find the few rows above the watermark. Orders and lines are
     immutable once written, as in TPC-H; rows changed in place are picked up by
     `--full-refresh`. From landed files the model is rebuilt in full every time.
 #}
@@ -25,6 +27,8 @@
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='fail',
+        pre_hook="{{ tpch_key_reads('start') }}",
+        post_hook="{{ tpch_key_reads('finish') }}",
     )
 }}
 
